@@ -1,0 +1,1 @@
+"""motools-core's own features, registered as plugins like any other."""

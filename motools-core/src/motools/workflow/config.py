@@ -1,0 +1,233 @@
+"""Typed workflow configuration: pydantic models, YAML, ``${VAR}`` substitution, overrides.
+
+Every config model forbids unknown keys.  Errors become :class:`ConfigError` naming the
+file, the dotted path (``submit_training.hyperparameters.n_epochs``) and what was
+expected, with a "did you mean" suggestion for misspelt keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from motools.errors import ConfigError
+
+SECRET_NAME_RE = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.I)
+REDACTED = "***REDACTED***"
+
+
+class StepConfig(BaseModel):
+    """Base class of a step's config: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class WorkflowConfig(BaseModel):
+    """Base class of a workflow's config: one field per step, unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<config>") -> Self:
+        """Validate a plain dict; errors name ``source`` and the dotted path."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise ConfigError(format_validation_error(e, cls, source)) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, overrides: list[str] | None = None) -> Self:
+        """Load a YAML file with ``${VAR}`` substitution and ``--set`` style overrides."""
+        data, _secrets = load_yaml_config(path)
+        if overrides:
+            data = apply_overrides(data, overrides, cls, str(path))
+        return cls.from_dict(data, source=str(path))
+
+
+# -- YAML and environment ---------------------------------------------------------
+
+_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+
+
+def substitute_env(obj: Any, source: str, path: str = "", secrets: set[str] | None = None) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in strings; record secret-looking values."""
+    if isinstance(obj, dict):
+        return {k: substitute_env(v, source, f"{path}.{k}" if path else str(k), secrets) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [substitute_env(v, source, f"{path}[{i}]", secrets) for i, v in enumerate(obj)]
+    if not isinstance(obj, str) or "${" not in obj:
+        return obj
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        val = os.environ.get(name)
+        if val is None:
+            if default is None:
+                raise ConfigError(
+                    f"{source}: {path or '<root>'}: environment variable ${{{name}}} is not set "
+                    f"(set it, or write ${{{name}:-default}})"
+                )
+            val = default
+        if secrets is not None and SECRET_NAME_RE.search(name) and val:
+            secrets.add(val)
+        return val
+
+    whole = _VAR_RE.fullmatch(obj)
+    out = _VAR_RE.sub(repl, obj)
+    if whole is not None:
+        import yaml
+
+        try:
+            typed = yaml.safe_load(out) if out else out
+        except yaml.YAMLError:
+            return out
+        if isinstance(typed, int | float | bool) and not isinstance(typed, str):
+            return typed
+    return out
+
+
+def load_yaml_config(path: str | Path) -> tuple[dict[str, Any], set[str]]:
+    """Read a YAML mapping with env substitution; return (data, secret values seen)."""
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} does not exist")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{p}: not valid YAML: {e}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: expected a mapping of step names to step configs, got {type(data).__name__}")
+    secrets: set[str] = set()
+    data = substitute_env(data, str(p), secrets=secrets)
+    _SECRETS.update(secrets)
+    return data, secrets
+
+
+# Secret values substituted into configs in this process: redacted wherever stored.
+_SECRETS: set[str] = set()
+
+
+def redact(obj: Any, extra_secrets: set[str] | None = None) -> Any:
+    """Copy of ``obj`` with secret values and secret-named keys replaced."""
+    secrets = _SECRETS | (extra_secrets or set())
+    for name, val in os.environ.items():
+        if SECRET_NAME_RE.search(name) and len(val) >= 8:
+            secrets.add(val)
+    return _redact(obj, secrets)
+
+
+def _redact(obj: Any, secrets: set[str]) -> Any:
+    if isinstance(obj, dict):
+        return {
+            k: (REDACTED if isinstance(k, str) and _secret_key(k) and v else _redact(v, secrets))
+            for k, v in obj.items()
+        }
+    if isinstance(obj, list | tuple):
+        return [_redact(v, secrets) for v in obj]
+    if isinstance(obj, str):
+        for s in secrets:
+            if s and s in obj:
+                obj = obj.replace(s, REDACTED)
+        return obj
+    return obj
+
+
+def _secret_key(k: str) -> bool:
+    k = k.lower()
+    return k in {"api_key", "apikey", "token", "secret", "password", "authorization"} or k.endswith(
+        ("_api_key", "_token", "_secret", "_password")
+    )
+
+
+# -- overrides --------------------------------------------------------------------
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], cls: type | None = None, source: str = "--set") -> dict[str, Any]:
+    """Apply ``a.b.c=value`` overrides; values are parsed as YAML (typed by the schema later)."""
+    import copy
+
+    import yaml
+
+    data = copy.deepcopy(data)
+    for ov in overrides:
+        key, sep, raw = ov.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {ov!r}: expected KEY=VALUE, e.g. submit_training.hyperparameters.n_epochs=5")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        parts = key.strip().split(".")
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"--set {ov!r}: {'.'.join(parts[: i + 1])} is not a mapping")
+            node = nxt
+        node[parts[-1]] = value
+    return data
+
+
+# -- error formatting ----------------------------------------------------------------
+
+
+def _fields_at(cls: Any, loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found by walking ``loc`` from ``cls`` (best effort)."""
+    model = cls
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        ann = fields[part].annotation
+        model = _model_in(ann)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_in(ann: Any) -> Any:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for a in getattr(ann, "__args__", ()) or ():
+        m = _model_in(a)
+        if m is not None:
+            return m
+    return None
+
+
+def format_validation_error(e: ValidationError, cls: Any, source: str) -> str:
+    """One line per problem: ``source: dotted.path: message``."""
+    lines = []
+    for err in e.errors():
+        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        dotted = ".".join(str(x) for x in loc) or "<root>"
+        typ = err["type"]
+        if typ == "extra_forbidden":
+            allowed = _fields_at(cls, loc[:-1])
+            msg = f"unknown key {loc[-1]!r}"
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            if close:
+                msg += f" (did you mean {close[0]!r}?)"
+            if allowed:
+                msg += f"; allowed keys: {', '.join(allowed)}"
+        elif typ == "missing":
+            msg = "required field is missing"
+        else:
+            inp = err.get("input")
+            shown = repr(inp) if not isinstance(inp, dict) else "a mapping"
+            if isinstance(inp, str) and SECRET_NAME_RE.search(dotted):
+                shown = REDACTED
+            msg = f"{err['msg']} (got {shown})"
+        lines.append(f"{source}: {dotted}: {msg}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)

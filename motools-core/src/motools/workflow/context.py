@@ -1,0 +1,54 @@
+"""What a running step can learn about its run: store, user, cache key, progress.
+
+Step functions keep the plain ``fn(config, input_atoms, temp_workspace)`` signature;
+steps that need more (training steps need the cache key as idempotency key) call
+:func:`current_step`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from motools.store import ContentStore
+
+
+@dataclass
+class StepContext:
+    """Information about the step being executed."""
+
+    store: ContentStore
+    user: str
+    run_id: str
+    workflow: str
+    step: str
+    cache_key: str
+    emit: Callable[[dict[str, Any]], None] = field(default=lambda e: None)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def progress(self, message: str, **data: Any) -> None:
+        """Report live progress (shown on stderr by the CLI)."""
+        self.emit({"event": "progress", "step": self.step, "message": message, **data})
+
+    def record(self, **info: Any) -> None:
+        """Attach facts (e.g. cost estimates) to this step's state."""
+        self.info.update(info)
+
+
+_current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar("motools_step", default=None)
+
+
+def current_step() -> StepContext | None:
+    """The context of the step running in this task/thread, or ``None`` outside a run."""
+    return _current.get()
+
+
+def set_current(ctx: StepContext | None) -> contextvars.Token[StepContext | None]:
+    return _current.set(ctx)
+
+
+def reset_current(token: contextvars.Token[StepContext | None]) -> None:
+    _current.reset(token)

@@ -1,0 +1,65 @@
+"""Persisting runs: a header row per run and one row per step, updated per transition."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from motools.errors import UserError
+from motools.store.content_store import utcnow
+from motools.workflow.state import StepState, WorkflowState
+
+if TYPE_CHECKING:
+    from motools.store import ContentStore
+
+def save_run(store: ContentStore, state: WorkflowState, steps: list[int] | None = None) -> None:
+    """Write the run header and the given step rows (all when ``steps`` is None)."""
+    idxs = range(len(state.step_states)) if steps is None else steps
+    with store.index.write() as c:
+        c.execute(
+            "INSERT OR REPLACE INTO runs(run_id, workflow, user, status, created_at, updated_at, state)"
+            " VALUES(?,?,?,?,?,?,?)",
+            (
+                state.run_id,
+                state.workflow_name,
+                state.user,
+                state.status,
+                state.created_at or utcnow(),
+                utcnow(),
+                state.header_json(),
+            ),
+        )
+        c.executemany(
+            "INSERT OR REPLACE INTO run_steps(run_id, idx, state) VALUES(?,?,?)",
+            [(state.run_id, i, json.dumps(state.step_states[i].to_dict(), default=str)) for i in idxs],
+        )
+
+
+def load_run(store: ContentStore, run_id: str) -> WorkflowState:
+    """The persisted state of a run; a clear error for an unknown id."""
+    rows = store.index.query("SELECT state FROM runs WHERE run_id=?", (run_id,))
+    if not rows:
+        rows = store.index.query(
+            "SELECT state FROM runs WHERE run_id LIKE ? ORDER BY created_at DESC", (run_id + "%",)
+        )
+        if len(rows) != 1:
+            raise UserError(f"no run {run_id!r} in the store at {store.root} (see 'motools workflow runs')")
+    header = json.loads(rows[0][0])
+    steps = store.index.query(
+        "SELECT state FROM run_steps WHERE run_id=? ORDER BY idx", (header["run_id"],)
+    )
+    header["step_states"] = [json.loads(s[0]) for s in steps]
+    st = WorkflowState.from_dict(header)
+    st.step_states = [s if isinstance(s, StepState) else StepState(**s) for s in st.step_states]
+    return st
+
+
+def list_runs(store: ContentStore, limit: int = 50) -> list[dict[str, Any]]:
+    """Recent runs, newest first: id, workflow, user, status, created/updated."""
+    rows = store.index.query(
+        "SELECT run_id, workflow, user, status, created_at, updated_at FROM runs"
+        " ORDER BY created_at DESC LIMIT ?",
+        (limit,),
+    )
+    keys = ("run_id", "workflow", "user", "status", "created_at", "updated_at")
+    return [dict(zip(keys, r, strict=True)) for r in rows]

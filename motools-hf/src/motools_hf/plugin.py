@@ -1,0 +1,1 @@
+"""motools plugin entry module: registers only; the work lives in lazily imported modules."""

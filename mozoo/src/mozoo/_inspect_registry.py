@@ -1,0 +1,1 @@
+"""Inspect registry entry point for mozoo tasks."""
