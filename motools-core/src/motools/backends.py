@@ -43,7 +43,14 @@ class JobStatus:
 
 @dataclass
 class ModelInfo:
-    """What a finished job produced; becomes a ``model`` atom."""
+    """What a finished job produced; becomes a ``model`` atom.
+
+    Evaluation backends map a model atom to their own model naming.  A backend can make
+    that explicit with ``metadata["inspect_model"]`` (an Inspect model string, where
+    ``{weights_dir}`` is replaced by the atom's stored weights directory) and
+    ``metadata["inspect_model_args"]``; otherwise the provider decides (``openai`` ->
+    ``openai/<model_id>``, ``inspect`` -> ``model_id`` passed through).
+    """
 
     provider: str
     model_id: str
@@ -105,6 +112,10 @@ class TrainingBackend:
     def result(self, handle: dict[str, Any], store: ContentStore) -> ModelInfo:
         """The model of a succeeded job."""
         raise NotImplementedError
+
+    def base_model_info(self, model: str, options: dict[str, Any], store: ContentStore) -> ModelInfo:
+        """The untrained base ``model`` as a model (for baseline evaluations)."""
+        raise NotImplementedError(f"backend {self.name!r} cannot describe base models")
 
 
 class EvalBackend:
