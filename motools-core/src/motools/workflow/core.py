@@ -35,7 +35,9 @@ class Step:
     ``input_atom_types`` / ``output_atom_types`` map argument names to atom types;
     inputs are resolved by name.  Bump ``version`` when the function's behaviour changes
     so cached results are not reused.  ``cache_identity`` may add to the cache key
-    (e.g. a backend's endpoint) and ``pure=False`` marks steps that talk to the world.
+    (e.g. a backend's endpoint).  An ``optional`` step is skipped when its config field
+    is ``None`` (e.g. a baseline evaluation that is off by default); steps that need its
+    outputs are skipped too.
     """
 
     name: str
@@ -46,6 +48,7 @@ class Step:
     version: str = "1"
     description: str = ""
     cache_identity: Callable[[Any], dict[str, Any]] | None = None
+    optional: bool = False
 
     @property
     def identity(self) -> str:

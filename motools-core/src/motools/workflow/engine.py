@@ -99,6 +99,19 @@ class _Run:
                     p for p in {p for p in deps[step.name].values() if p}
                     if self.state.step(p).status not in ("succeeded", "cached")
                 ]
+                if upstream_bad and all(
+                    "reason" in self.state.step(p).info for p in upstream_bad
+                ):
+                    st.status = "skipped"
+                    st.info["reason"] = f"upstream optional step(s) {sorted(upstream_bad)} disabled"
+                    await asyncio.to_thread(self.persist, self.index[step.name])
+                    return
+                if step.optional and getattr(self.config, step.name, None) is None:
+                    st.status = "skipped"
+                    st.error = None
+                    st.info["reason"] = "disabled (no config given for this optional step)"
+                    await asyncio.to_thread(self.persist, self.index[step.name])
+                    return
                 if upstream_bad or self.stop:
                     st.status = "skipped"
                     st.error = f"upstream step(s) {sorted(upstream_bad)} did not succeed" if upstream_bad else "workflow stopped after a failure"
@@ -390,6 +403,7 @@ def plan_workflow(
         force |= workflow.downstream(r)
     deps = workflow.dependencies()
     known: dict[str, dict[str, str] | None] = {}
+    disabled: set[str] = set()
     plan = []
     for step in workflow.steps:
         ids: dict[str, str] = {}
@@ -403,6 +417,18 @@ def plan_workflow(
             else:
                 ids[name] = known[producer][name]  # type: ignore[index]
         entry: dict[str, Any] = {"step": step.name}
+        if step.optional and getattr(cfg, step.name, None) is None:
+            entry.update(status="skipped", reason="optional step not configured")
+            known[step.name] = None
+            disabled.add(step.name)
+            plan.append(entry)
+            continue
+        if any(deps[step.name].get(n) in disabled for n in step.input_atom_types):
+            entry.update(status="skipped", reason="upstream optional step not configured")
+            known[step.name] = None
+            disabled.add(step.name)
+            plan.append(entry)
+            continue
         if unknown:
             entry.update(status="will run", reason=f"upstream step(s) {sorted(set(unknown))} will run")
             known[step.name] = None

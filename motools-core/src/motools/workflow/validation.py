@@ -88,6 +88,8 @@ def validate_workflow(
     # backends named in step configs
     for s in workflow.steps:
         step_cfg = getattr(config, s.name, None)
+        if step_cfg is None and not s.optional:
+            problems.append(f"{source}: {s.name}: required step config is missing")
         kind = getattr(type(step_cfg), "backend_registry", None)
         name = getattr(step_cfg, "backend_name", None)
         if kind and name:
