@@ -84,9 +84,14 @@ def main(argv: list[str] | None = None) -> None:
 
     warnings.filterwarnings("default", category=RuntimeWarning, module="motools")
     warnings.formatwarning = lambda msg, cat, *a, **k: f"{cat.__name__}: {msg}\n"  # type: ignore[assignment]
+    args = sys.argv[1:] if argv is None else argv
+    if not args or "--help" in args or "-h" in args:
+        from motools.cli._fast_help import preload_rich_help
+
+        preload_rich_help()
     _build()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=args, standalone_mode=False)
     except MotoolsError as e:
         if _debug:
             import traceback
