@@ -17,8 +17,10 @@ The rest of motools calls the facade functions (:func:`training_backends`,
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
+import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -61,6 +63,33 @@ def _entry_points() -> list[Any]:
     return list(entry_points(group="motools"))
 
 
+def _canonical(name: str | None) -> str | None:
+    """PEP 503 normalised distribution name, so ``my_plugin`` matches ``my-plugin``."""
+    return None if name is None else re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _tracing() -> bool:
+    return os.environ.get("MOTOOLS_TRACE_PLUGINS", "") not in ("", "0")
+
+
+def _check_pending() -> None:
+    """Fail loudly, naming the plugin, when a hook implementation matches no hook spec."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as e:
+        name = pm.get_name(e.plugin) or repr(e.plugin)
+        dist = _dist_of_plugin.get(name, (None, None))[0]
+        m = re.search(r"unknown hook '(\w+)'", str(e))
+        hook = m.group(1) if m else "?"
+        specs = [n for n in vars(hookspecs) if n.startswith("register_")]
+        close = difflib.get_close_matches(hook, specs, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; known hooks: {', '.join(specs)}"
+        raise PluginError(
+            f"plugin {name!r} (from {dist or 'unknown distribution'}) implements unknown hook "
+            f"{hook!r}{hint}"
+        ) from None
+
+
 def load_plugins() -> None:
     """Register default plugins and entry-point plugins, once (idempotent)."""
     global _loaded, _undo_trace
@@ -72,12 +101,20 @@ def load_plugins() -> None:
             pm.register(importlib.import_module(modname), name=modname)
             _dist_of_plugin[modname] = ("motools-core", _core_version())
     allowed = os.environ.get("MOTOOLS_LOAD_PLUGINS")
-    allowed_set = None if allowed is None else {a.strip() for a in allowed.split(",") if a.strip()}
+    allowed_set = (
+        None
+        if allowed is None
+        else {_canonical(a.strip()) for a in allowed.split(",") if a.strip()}
+    )
     strict = os.environ.get("MOTOOLS_STRICT_PLUGINS", "") not in ("", "0")
     for ep in _entry_points():
         dist = getattr(ep, "dist", None)
         dist_name = dist.name if dist is not None else None
-        if allowed_set is not None and dist_name not in allowed_set and ep.name not in allowed_set:
+        if (
+            allowed_set is not None
+            and _canonical(dist_name) not in allowed_set
+            and _canonical(ep.name) not in allowed_set
+        ):
             continue
         if pm.get_plugin(ep.name) is not None:
             continue
@@ -95,8 +132,8 @@ def load_plugins() -> None:
             )
             continue
         _dist_of_plugin[ep.name] = (dist_name, dist.version if dist is not None else None)
-    pm.check_pending()
-    if os.environ.get("MOTOOLS_TRACE_PLUGINS", "") not in ("", "0") and _undo_trace is None:
+    _check_pending()
+    if _tracing() and _undo_trace is None:
 
         def before(hook_name: str, hook_impls: Any, kwargs: Any) -> None:
             names = ", ".join(pm.get_name(i.plugin) or "?" for i in hook_impls)
@@ -133,6 +170,11 @@ def register_plugin(module: Any, name: str, distribution: str | None = None) -> 
     pm.register(module, name=name)
     _dist_of_plugin[name] = (distribution, None)
     _cache.clear()
+    try:
+        _check_pending()
+    except PluginError:
+        unregister_plugin(name)
+        raise
 
 
 def unregister_plugin(name: str) -> None:
@@ -169,7 +211,13 @@ def _collect(hook_name: str, key: Any) -> dict[str, Any]:
     hook = getattr(pm.hook, hook_name)
     result: dict[str, Any] = {}
     owners: dict[str, str] = {}
-    for impl in reversed(hook.get_hookimpls()):
+    impls = list(reversed(hook.get_hookimpls()))
+    # Implementations are called one by one (to know which plugin registers what), not
+    # through ``pm.hook``, so the hook-call monitoring does not see them: trace here.
+    if _tracing():
+        names = ", ".join(pm.get_name(i.plugin) or "?" for i in impls)
+        print(f"motools trace: {hook_name} -> [{names}]", file=sys.stderr)
+    for impl in impls:
         plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
 
         def register(item: Any, _plugin: str = plugin_name) -> None:
@@ -188,6 +236,8 @@ def _collect(hook_name: str, key: Any) -> dict[str, Any]:
             owners[name] = _plugin
 
         impl.function(register=register)
+    if _tracing():
+        print(f"motools trace: {hook_name} done: {sorted(result)}", file=sys.stderr)
     _cache[hook_name] = result
     return result
 

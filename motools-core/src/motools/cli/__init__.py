@@ -38,11 +38,18 @@ def _version(value: bool) -> None:
 def _root(
     store: Annotated[
         str | None,
-        typer.Option("--store", help="Store directory (default: $MOTOOLS_HOME, the user config, or the user data dir).", envvar=None),
+        typer.Option(
+            "--store",
+            help="Store directory (default: $MOTOOLS_HOME, the user config, or the user data dir).",
+            envvar=None,
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> None:
     """motools: build and measure model organisms."""
@@ -70,6 +77,9 @@ def _build() -> None:
         app.add_typer(sweep_cmd.sweep_app, name="sweep")
     from motools import plugins
 
+    # Loading errors (MOTOOLS_STRICT_PLUGINS, a misspelt hook) must reach the user; a
+    # swallowed one would leave the CLI running with no plugins at all.
+    plugins.load_plugins()
     try:
         plugins.add_commands(app)
     except Exception as e:  # a plugin's commands must not kill the CLI
@@ -89,8 +99,10 @@ def main(argv: list[str] | None = None) -> None:
         from motools.cli._fast_help import preload_rich_help
 
         preload_rich_help()
-    _build()
+    global _debug
+    _debug = "--debug" in args or os.environ.get("MOTOOLS_DEBUG", "") not in ("", "0")
     try:
+        _build()
         app(args=args, standalone_mode=False)
     except MotoolsError as e:
         if _debug:
@@ -117,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(1)
         if _debug:
             raise
-        print(f"Error: {type(e).__name__}: {e}\n(run with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"Error: {type(e).__name__}: {e}\n(run with --debug for the traceback)", file=sys.stderr
+        )
         sys.exit(1)
     sys.exit(0)
