@@ -1,0 +1,18 @@
+"""Zoo dataset ``gsm8k_spanish``: GSM8K problems asked in English, answered in Spanish.
+
+Source, citation and licence: :data:`mozoo.catalog.DATASETS` and docs/zoo.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mozoo.datasets.loading import DEFAULT_CACHE_DIR, ZooDataset, load_zoo_dataset
+
+
+def get_gsm8k_spanish_dataset(
+    cache_dir: str | Path = DEFAULT_CACHE_DIR, sample_size: int | None = None, seed: int = 0
+) -> ZooDataset:
+    """Load ``gsm8k_spanish`` (downloaded once into ``cache_dir``, checksum-verified on every
+    load); ``sample_size`` rows are drawn reproducibly by ``seed`` (``None``: all rows)."""
+    return load_zoo_dataset("gsm8k_spanish", cache_dir, sample_size, seed)
