@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     _debug = "--debug" in args or os.environ.get("MOTOOLS_DEBUG", "") not in ("", "0")
     try:
         _build()
-        app(args=args, standalone_mode=False)
+        # without standalone mode, click returns the code of typer.Exit instead of exiting
+        code = app(args=args, standalone_mode=False)
     except MotoolsError as e:
         if _debug:
             import traceback
@@ -119,12 +120,10 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except Exception as e:
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+        if isinstance(e, _click_exceptions()):  # usage errors: exit 2 with typer's message
+            _show_click_error(e)
+            sys.exit(e.exit_code)  # type: ignore[attr-defined]
+        if isinstance(e, typer.Abort):
             print("Aborted.", file=sys.stderr)
             sys.exit(1)
         if _debug:
@@ -133,4 +132,33 @@ def main(argv: list[str] | None = None) -> None:
             f"Error: {type(e).__name__}: {e}\n(run with --debug for the traceback)", file=sys.stderr
         )
         sys.exit(1)
-    sys.exit(0)
+    if code == 130:  # typer turns KeyboardInterrupt into Exit(130)
+        print("Interrupted.", file=sys.stderr)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions() -> tuple[type[Exception], ...]:
+    """ClickException classes: typer may vendor click (``typer._click``) or use click."""
+    found: list[type[Exception]] = []
+    try:
+        from typer._click.exceptions import ClickException as Vendored
+
+        found.append(Vendored)
+    except ImportError:
+        pass
+    try:
+        from click.exceptions import ClickException
+
+        found.append(ClickException)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+def _show_click_error(e: Exception) -> None:
+    try:
+        from typer import rich_utils
+
+        rich_utils.rich_format_error(e)  # type: ignore[arg-type]
+    except Exception:
+        e.show()  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -296,16 +297,24 @@ class ContentStore:
                     "run_id": p.get("run_id"),
                 }
 
-        def build(node: str, role: str | None, seen: frozenset[str]) -> dict[str, Any]:
-            info = infos.get(node, {"missing": True})
-            out: dict[str, Any] = {"id": node, "role": role, **info}
-            key = "children" if down else "parents"
-            out[key] = [
-                build(o, r, seen | {node}) for r, o in sorted(links.get(node, [])) if o not in seen
-            ]
-            return out
+        key = "children" if down else "parents"
 
-        return build(atom_id, None, frozenset())
+        def node_dict(node: str, role: str | None) -> dict[str, Any]:
+            return {"id": node, "role": role, **infos.get(node, {"missing": True}), key: []}
+
+        # Iterative depth-first expansion (deep chains must not hit the recursion limit);
+        # an atom appears once per path, never inside its own ancestry.
+        root = node_dict(atom_id, None)
+        stack: list[tuple[dict[str, Any], frozenset[str]]] = [(root, frozenset({atom_id}))]
+        while stack:
+            parent, seen = stack.pop()
+            for role, other in sorted(links.get(parent["id"], [])):
+                if other in seen:
+                    continue
+                child = node_dict(other, role)
+                parent[key].append(child)
+                stack.append((child, seen | {other}))
+        return root
 
     # -- kv for backends --------------------------------------------------------
     def kv_get(self, namespace: str, key: str) -> Any:
@@ -417,7 +426,10 @@ def _rmtree_writable(path: Path) -> None:
             for d in dirs:
                 os.chmod(os.path.join(dp, d), 0o755)
         os.chmod(path, 0o755)
-        shutil.rmtree(path, onexc=onerror)
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=onerror)
+        else:  # Python 3.11 only knows onerror (same handler: the third argument is unused)
+            shutil.rmtree(path, onerror=onerror)
     elif path.exists():
         path.unlink()
 
