@@ -1,0 +1,1 @@
+"""motools-openai: the ``openai`` training backend (OpenAI and OpenAI-compatible endpoints)."""
