@@ -118,11 +118,22 @@ _SECRETS: set[str] = set()
 
 def redact(obj: Any, extra_secrets: set[str] | None = None) -> Any:
     """Copy of ``obj`` with secret values and secret-named keys replaced."""
-    secrets = _SECRETS | (extra_secrets or set())
-    for name, val in os.environ.items():
-        if SECRET_NAME_RE.search(name) and len(val) >= 8:
-            secrets.add(val)
-    return _redact(obj, secrets)
+    return _redact(obj, _SECRETS | _env_secrets() | (extra_secrets or set()))
+
+
+_env_cache: tuple[int, frozenset[str]] | None = None
+
+
+def _env_secrets() -> frozenset[str]:
+    """Values of secret-looking environment variables (recomputed when the env changes)."""
+    global _env_cache
+    stamp = hash(frozenset(os.environ.items()))
+    if _env_cache is None or _env_cache[0] != stamp:
+        vals = frozenset(
+            v for k, v in os.environ.items() if SECRET_NAME_RE.search(k) and len(v) >= 8
+        )
+        _env_cache = (stamp, vals)
+    return _env_cache[1]
 
 
 def _redact(obj: Any, secrets: set[str]) -> Any:

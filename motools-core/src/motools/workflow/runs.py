@@ -13,8 +13,23 @@ if TYPE_CHECKING:
     from motools.store import ContentStore
 
 def save_run(store: ContentStore, state: WorkflowState, steps: list[int] | None = None) -> None:
-    """Write the run header and the given step rows (all when ``steps`` is None)."""
-    idxs = range(len(state.step_states)) if steps is None else steps
+    """Write the run header and every step row, or only the given step rows.
+
+    With ``steps`` the header is not rewritten (only its status and time), so a step
+    transition costs the same whatever the size of the workflow.
+    """
+    if steps is not None:
+        with store.index.write() as c:
+            c.execute(
+                "UPDATE runs SET status=?, updated_at=? WHERE run_id=?",
+                (state.status, utcnow(), state.run_id),
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO run_steps(run_id, idx, state) VALUES(?,?,?)",
+                [(state.run_id, i, json.dumps(state.step_states[i].to_dict(), default=str)) for i in steps],
+            )
+        return
+    idxs = range(len(state.step_states))
     with store.index.write() as c:
         c.execute(
             "INSERT OR REPLACE INTO runs(run_id, workflow, user, status, created_at, updated_at, state)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 STEP_STATUSES = ("pending", "running", "cached", "succeeded", "failed", "skipped")
@@ -68,8 +68,8 @@ class WorkflowState:
         return d
 
     def header_json(self) -> str:
-        d = self.to_dict()
-        d.pop("step_states")
+        """JSON of everything but the step states (persisted as separate rows)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "step_states"}
         return json.dumps(d, default=str)
 
     @classmethod
