@@ -5,11 +5,14 @@
 ``evaluate_model`` step with the ``sweep_eval`` backend defined here.  Its accuracy
 grows with the trained epochs and wobbles with the dataset seed, so sweeps have
 something to plot.  ``EVALUATED`` and ``PREPARED`` count real executions (per process).
+An evaluation fails when its ``limit`` is listed in ``$SWEEP_TEST_FAIL_LIMITS`` (so a
+test can fix the cause by unsetting it and resume).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +109,16 @@ class SweepEvalBackend(EvalBackend):
     ) -> EvalResult:
         if eval_kwargs.get("fail"):
             raise RuntimeError(f"sweep_eval told to fail: {eval_kwargs['fail']}")
+        limit = int(eval_kwargs.get("limit", 1))
+        if str(limit) in os.environ.get("SWEEP_TEST_FAIL_LIMITS", "").split(","):
+            raise RuntimeError(
+                f"evaluation with limit {limit} told to fail by SWEEP_TEST_FAIL_LIMITS"
+            )
         store = model.store
         job = store.get_atom(model.training_job)
         dataset = store.get_atom(job.metadata["dataset"])
         n_epochs = int(job.metadata["hyperparameters"].get("n_epochs", 1))
         seed = int(dataset.metadata.get("seed", 0))
-        limit = int(eval_kwargs.get("limit", 1))
         EVALUATED.append({"model": model.id, "limit": limit})
         acc = accuracy_for(n_epochs, seed)
         (output_dir / "log.json").write_text(json.dumps({"model": model.model_id, "accuracy": acc}))

@@ -65,7 +65,7 @@ def ensure_tables(store: ContentStore) -> None:
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, default=str, sort_keys=True)
+    return json.dumps(obj, default=str)  # key order kept: it is the grid order
 
 
 def _point_row(sweep_id: str, p: PointResult) -> tuple[Any, ...]:
