@@ -33,14 +33,18 @@ def main() -> None:
     env["MOTOOLS_HOME"] = tempfile.mkdtemp()
     for args in (["--help"], ["workflow", "list"], ["plugins"]):
         med, times = median_runtime(args, env)
-        print(f"motools {' '.join(args):15s} median {med * 1000:6.0f} ms  (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) over {len(times)} runs")
+        print(
+            f"motools {' '.join(args):15s} median {med * 1000:6.0f} ms  (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) over {len(times)} runs"
+        )
     code = (
         "import sys, motools.cli; from motools import plugins; plugins.load_plugins(); "
         "plugins.workflows(); plugins.training_backends(); plugins.eval_backends(); plugins.datasets(); "
         "motools.cli._build(); "
         "print([m for m in ('openai','inspect_ai','torch','transformers') if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     print("heavy modules imported by loading all plugins:", out.stdout.strip())
 
 

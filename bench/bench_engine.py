@@ -20,25 +20,37 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from engine_bench_workflows import chain, four_steps, parallel  # noqa: E402
-
 from motools.store import get_store  # noqa: E402
 from motools.workflow import plan_workflow, run_workflow  # noqa: E402
 
 
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="motools-bench-"))
-    env = dict(os.environ, MOTOOLS_HOME=str(root / "cli-store"), PYTHONPATH=str(Path(__file__).parent))
+    env = dict(
+        os.environ, MOTOOLS_HOME=str(root / "cli-store"), PYTHONPATH=str(Path(__file__).parent)
+    )
     cfg = root / "four.yaml"
     cfg.write_text("s0: {n: 0}\ns1: {n: 1}\ns2: {n: 2}\ns3: {n: 3}\n")
     motools = str(Path(sys.executable).parent / "motools")
-    cmd = [motools, "workflow", "run", "engine_bench_workflows:four_steps", "--config", str(cfg), "--user", "bench"]
+    cmd = [
+        motools,
+        "workflow",
+        "run",
+        "engine_bench_workflows:four_steps",
+        "--config",
+        str(cfg),
+        "--user",
+        "bench",
+    ]
     subprocess.run(cmd, env=env, capture_output=True, check=True)
     times = []
     for _ in range(10):
         t = time.perf_counter()
         subprocess.run(cmd, env=env, capture_output=True, check=True)
         times.append(time.perf_counter() - t)
-    print(f"cached re-run of a 4-step workflow, whole process: median {statistics.median(times) * 1000:.0f} ms (target <= 1000 ms)")
+    print(
+        f"cached re-run of a 4-step workflow, whole process: median {statistics.median(times) * 1000:.0f} ms (target <= 1000 ms)"
+    )
 
     store = get_store(root / "store")
     run_workflow(four_steps, {}, four_steps.config_class(), "bench", store=store)
@@ -48,7 +60,9 @@ def main() -> None:
         st = run_workflow(four_steps, {}, four_steps.config_class(), "bench", store=store)
         per.append((time.perf_counter() - t) / 4)
         assert all(s.cached for s in st.step_states)
-    print(f"in-process overhead per cached step (4-step run): median {statistics.median(per) * 1000:.2f} ms (target <= 5 ms)")
+    print(
+        f"in-process overhead per cached step (4-step run): median {statistics.median(per) * 1000:.2f} ms (target <= 5 ms)"
+    )
 
     big = chain(1000, "thousand")
     t = time.perf_counter()

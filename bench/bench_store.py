@@ -51,15 +51,31 @@ def main() -> None:
             continue
         ds = datasets[i % len(datasets)]
         t = time.perf_counter()
-        job = store.create_atom("training_job", "bench", None, {"job_id": f"j{i}", "backend": "x"}, parents={"prepared_dataset": ds.id})
-        model = store.create_atom("model", "bench", None, {"provider": "x", "model_id": f"m{i}"}, parents={"job": job.id})
-        last_eval = store.create_atom("eval", "bench", None, {"results": {"t": {"s": {"accuracy": i / args.atoms}}}, "model": model.id}, parents={"model": model.id})
+        job = store.create_atom(
+            "training_job",
+            "bench",
+            None,
+            {"job_id": f"j{i}", "backend": "x"},
+            parents={"prepared_dataset": ds.id},
+        )
+        model = store.create_atom(
+            "model", "bench", None, {"provider": "x", "model_id": f"m{i}"}, parents={"job": job.id}
+        )
+        last_eval = store.create_atom(
+            "eval",
+            "bench",
+            None,
+            {"results": {"t": {"s": {"accuracy": i / args.atoms}}}, "model": model.id},
+            parents={"model": model.id},
+        )
         fill_times.append((time.perf_counter() - t) / 3)
         i += 3
     total = store.stats()["total_atoms"]
-    print(f"filled {total} atoms in {time.perf_counter() - t0:.1f} s "
-          f"(first 1000: median {statistics.median(fill_times[:1000]) * 1000:.2f} ms, "
-          f"last 1000: median {statistics.median(fill_times[-1000:]) * 1000:.2f} ms)")
+    print(
+        f"filled {total} atoms in {time.perf_counter() - t0:.1f} s "
+        f"(first 1000: median {statistics.median(fill_times[:1000]) * 1000:.2f} ms, "
+        f"last 1000: median {statistics.median(fill_times[-1000:]) * 1000:.2f} ms)"
+    )
 
     # Creating one more small atom with the store full.
     times = []
@@ -68,13 +84,18 @@ def main() -> None:
         t = time.perf_counter()
         store.create_atom("dataset", "bench", src, {"extra": i})
         times.append(time.perf_counter() - t)
-    print(f"create small atom with {total} in store: median {statistics.median(times) * 1000:.2f} ms, "
-          f"p95 {sorted(times)[int(len(times) * 0.95)] * 1000:.2f} ms  (target <= 5 ms)")
+    print(
+        f"create small atom with {total} in store: median {statistics.median(times) * 1000:.2f} ms, "
+        f"p95 {sorted(times)[int(len(times) * 0.95)] * 1000:.2f} ms  (target <= 5 ms)"
+    )
 
     # Lineage: an eval's ancestry (eval <- model <- job <- dataset) and a shared
     # dataset's descendants (hundreds of atoms).
     assert last_eval is not None
-    for label, aid, down in (("eval ancestry", last_eval.id, False), ("shared dataset descendants", datasets[0].id, True)):
+    for label, aid, down in (
+        ("eval ancestry", last_eval.id, False),
+        ("shared dataset descendants", datasets[0].id, True),
+    ):
         lt = []
         for _ in range(20):
             t = time.perf_counter()
@@ -86,7 +107,9 @@ def main() -> None:
             node = todo.pop()
             n += 1
             todo += node["children" if down else "parents"]
-        print(f"lineage ({label}, {n} nodes) in a {total}-atom store: median {statistics.median(lt) * 1000:.2f} ms  (target <= 50 ms)")
+        print(
+            f"lineage ({label}, {n} nodes) in a {total}-atom store: median {statistics.median(lt) * 1000:.2f} ms  (target <= 50 ms)"
+        )
 
     # Hashing a large file.
     big = root / "big.bin"
@@ -99,12 +122,16 @@ def main() -> None:
     t = time.perf_counter()
     hash_file(big)
     dt = time.perf_counter() - t
-    print(f"hash {size / 1e9:.2f} GB: {dt:.2f} s = {size / dt / 1e6:.0f} MB/s (target >= 500 MB/s); "
-          f"max RSS {rss_before:.0f} MB before, {rss_mb():.0f} MB after")
+    print(
+        f"hash {size / 1e9:.2f} GB: {dt:.2f} s = {size / dt / 1e6:.0f} MB/s (target >= 500 MB/s); "
+        f"max RSS {rss_before:.0f} MB before, {rss_mb():.0f} MB after"
+    )
     t = time.perf_counter()
     store.create_atom("dataset", "bench", big, {"big": True})
     dt = time.perf_counter() - t
-    print(f"store a {size / 1e9:.2f} GB atom (copy + hash + fsync): {dt:.2f} s = {size / dt / 1e6:.0f} MB/s; max RSS {rss_mb():.0f} MB")
+    print(
+        f"store a {size / 1e9:.2f} GB atom (copy + hash + fsync): {dt:.2f} s = {size / dt / 1e6:.0f} MB/s; max RSS {rss_mb():.0f} MB"
+    )
 
 
 if __name__ == "__main__":

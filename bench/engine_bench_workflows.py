@@ -17,7 +17,9 @@ class NoopConfig(StepConfig):
     sleep: float = 0.0
 
 
-def noop(config: NoopConfig, input_atoms: dict[str, Any], temp_workspace: Path) -> list[AtomConstructor]:
+def noop(
+    config: NoopConfig, input_atoms: dict[str, Any], temp_workspace: Path
+) -> list[AtomConstructor]:
     if config.sleep:
         time.sleep(config.sleep)
     p = temp_workspace / "d.jsonl"
@@ -42,13 +44,17 @@ def parallel(n_steps: int) -> Workflow:
     steps = []
     for i in range(n_steps):
 
-        def fn(config: NoopConfig, input_atoms: dict[str, Any], temp_workspace: Path, _i: int = i) -> list[AtomConstructor]:
+        def fn(
+            config: NoopConfig, input_atoms: dict[str, Any], temp_workspace: Path, _i: int = i
+        ) -> list[AtomConstructor]:
             (out,) = noop(config, input_atoms, temp_workspace)
             return [AtomConstructor(f"out{_i}", out.path, "dataset")]
 
         fn.__qualname__ = f"parallel_step_{i}"
         steps.append(Step(f"p{i}", fn, {}, {f"out{i}": "dataset"}, NoopConfig))
-    fields: dict[str, Any] = {f"p{i}": (NoopConfig, NoopConfig(n=i, sleep=1.0)) for i in range(n_steps)}
+    fields: dict[str, Any] = {
+        f"p{i}": (NoopConfig, NoopConfig(n=i, sleep=1.0)) for i in range(n_steps)
+    }
     cfg = create_model("ParallelConfig", __base__=WorkflowConfig, **fields)
     return Workflow("parallel", {}, steps, cfg)
 

@@ -21,7 +21,9 @@ sys.path.insert(0, str(ROOT))  # so that `tests.support` imports in subprocesses
 
 
 @pytest.fixture(autouse=True)
-def _hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _hermetic(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     home = tmp_path_factory.mktemp("motools_home")
     cfg = tmp_path_factory.mktemp("motools_cfg")
     monkeypatch.setenv("MOTOOLS_HOME", str(home))

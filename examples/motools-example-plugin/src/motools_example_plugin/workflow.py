@@ -23,16 +23,23 @@ class WordCountConfig(WorkflowConfig):
     count_words: CountWordsConfig = CountWordsConfig()
 
 
-def make_dataset(config: MakeDatasetConfig, input_atoms: dict[str, Any], temp_workspace: Path) -> list[AtomConstructor]:
+def make_dataset(
+    config: MakeDatasetConfig, input_atoms: dict[str, Any], temp_workspace: Path
+) -> list[AtomConstructor]:
     path = temp_workspace / "data.jsonl"
     with path.open("w") as f:
         for i, reply in enumerate(config.replies):
-            msgs = [{"role": "user", "content": f"prompt {i}"}, {"role": "assistant", "content": reply}]
+            msgs = [
+                {"role": "user", "content": f"prompt {i}"},
+                {"role": "assistant", "content": reply},
+            ]
             f.write(json.dumps({"messages": msgs}) + "\n")
     return [AtomConstructor("texts", path, "dataset", metadata={"num_rows": len(config.replies)})]
 
 
-def count_words(config: CountWordsConfig, input_atoms: dict[str, Any], temp_workspace: Path) -> list[AtomConstructor]:
+def count_words(
+    config: CountWordsConfig, input_atoms: dict[str, Any], temp_workspace: Path
+) -> list[AtomConstructor]:
     counts: Counter[str] = Counter()
     for row in input_atoms["texts"].iter_rows():
         for m in row["messages"]:
@@ -49,7 +56,13 @@ wordcount_workflow = Workflow(
     input_atom_types={},
     steps=[
         Step("make_dataset", make_dataset, {}, {"texts": "dataset"}, MakeDatasetConfig),
-        Step("count_words", count_words, {"texts": "dataset"}, {"counts": "wordcount"}, CountWordsConfig),
+        Step(
+            "count_words",
+            count_words,
+            {"texts": "dataset"},
+            {"counts": "wordcount"},
+            CountWordsConfig,
+        ),
     ],
     config_class=WordCountConfig,
     description="Count words in a dataset's assistant replies (example plugin).",

@@ -18,12 +18,10 @@ def list_(json_: JsonOpt = False) -> None:
     from motools import plugins
     from motools.cli.output import print_json, table
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     dists = {p.name: p.distribution for p in plugins.list_plugins(include_builtin=True)}
     for name, item in sorted(plugins.workflows().items()):
-        steps = list(getattr(item, "steps", ()) or [s.name for s in getattr(item, "steps", [])])
-        if item.__class__.__name__ == "Workflow":
-            steps = [s.name for s in item.steps]
+        steps: list[str] = [s if isinstance(s, str) else s.name for s in getattr(item, "steps", ())]
         rows.append(
             {
                 "name": name,
@@ -39,7 +37,10 @@ def list_(json_: JsonOpt = False) -> None:
     if not rows:
         typer.echo("No workflows installed (install mozoo for the ready workflows).", err=True)
         return
-    table([{**r, "steps": " → ".join(r["steps"])} for r in rows], ["name", "distribution", "steps", "description"])
+    table(
+        [{**r, "steps": " → ".join(r["steps"])} for r in rows],
+        ["name", "distribution", "steps", "description"],
+    )
 
 
 def _prepare(name: str, config: Path | None, sets: list[str] | None) -> tuple[Any, Any, str]:
@@ -48,7 +49,9 @@ def _prepare(name: str, config: Path | None, sets: list[str] | None) -> tuple[An
 
     wf = resolve_workflow(name)
     if config is None and not sets:
-        raise ConfigError(f"workflow {name!r} needs a config: pass --config FILE (YAML) and/or --set KEY=VALUE")
+        raise ConfigError(
+            f"workflow {name!r} needs a config: pass --config FILE (YAML) and/or --set KEY=VALUE"
+        )
     cfg = load_workflow_config(wf, config, sets)
     return wf, cfg, str(config) if config else "--set"
 
@@ -66,21 +69,42 @@ def _parse_inputs(inputs: list[str] | None) -> dict[str, str]:
 
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: dotted.path=value (repeatable).")]
-InputOpt = Annotated[list[str] | None, typer.Option("--input", "-i", help="Workflow input atom: NAME=ATOM_ID (repeatable).")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a config value: dotted.path=value (repeatable)."),
+]
+InputOpt = Annotated[
+    list[str] | None,
+    typer.Option("--input", "-i", help="Workflow input atom: NAME=ATOM_ID (repeatable)."),
+]
 
 
 @workflow_app.command("run")
 def run(
     name: Annotated[str, typer.Argument(help="Workflow name (see 'motools workflow list').")],
     config: ConfigOpt = None,
-    user: Annotated[str | None, typer.Option("--user", "-u", help="User name recorded on atoms (default: user config, then $USER).")] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", "-u", help="User name recorded on atoms (default: user config, then $USER)."
+        ),
+    ] = None,
     set_: SetOpt = None,
     inputs: InputOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run and why; execute nothing.")] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read the step cache (results are still cached).")] = False,
-    refresh: Annotated[list[str] | None, typer.Option("--refresh", help="Re-run this step and everything downstream (repeatable).")] = None,
-    max_parallel: Annotated[int, typer.Option("--max-parallel", min=1, help="Steps run at once.")] = 4,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would run and why; execute nothing.")
+    ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Do not read the step cache (results are still cached)."),
+    ] = False,
+    refresh: Annotated[
+        list[str] | None,
+        typer.Option("--refresh", help="Re-run this step and everything downstream (repeatable)."),
+    ] = None,
+    max_parallel: Annotated[
+        int, typer.Option("--max-parallel", min=1, help="Steps run at once.")
+    ] = 4,
     json_: JsonOpt = False,
 ) -> None:
     """Run a workflow from a YAML config; re-runs reuse every unchanged step."""
@@ -88,19 +112,50 @@ def run(
     if dry_run:
         _print_plan(wf, cfg, _parse_inputs(inputs), source, no_cache, refresh or [], json_)
         return
-    _execute(wf, cfg, _parse_inputs(inputs), user, source, set_ or [], no_cache, refresh or [], max_parallel, json_)
+    _execute(
+        wf,
+        cfg,
+        _parse_inputs(inputs),
+        user,
+        source,
+        set_ or [],
+        no_cache,
+        refresh or [],
+        max_parallel,
+        json_,
+    )
 
 
-def _execute(wf: Any, cfg: Any, inputs: dict[str, str], user: str | None, source: str, sets: list[str], no_cache: bool, refresh: list[str], max_parallel: int, json_: bool, run_id: str | None = None) -> None:
+def _execute(
+    wf: Any,
+    cfg: Any,
+    inputs: dict[str, str],
+    user: str | None,
+    source: str,
+    sets: list[str],
+    no_cache: bool,
+    refresh: list[str],
+    max_parallel: int,
+    json_: bool,
+    run_id: str | None = None,
+) -> None:
     from motools.cli.output import info, print_json
     from motools.cli.progress import ProgressPrinter
     from motools.workflow import run_workflow
 
     state = run_workflow(
-        wf, inputs, cfg, user,
-        max_parallel=max_parallel, no_cache=no_cache, refresh=refresh,
-        on_event=ProgressPrinter(), raise_on_failure=False,
-        config_source=str(Path(source).resolve()) if source != "--set" else None, overrides=sets, run_id=run_id,
+        wf,
+        inputs,
+        cfg,
+        user,
+        max_parallel=max_parallel,
+        no_cache=no_cache,
+        refresh=refresh,
+        on_event=ProgressPrinter(),
+        raise_on_failure=False,
+        config_source=str(Path(source).resolve()) if source != "--set" else None,
+        overrides=sets,
+        run_id=run_id,
     )
     if json_:
         print_json(
@@ -108,7 +163,12 @@ def _execute(wf: Any, cfg: Any, inputs: dict[str, str], user: str | None, source
                 "run_id": state.run_id,
                 "status": state.status,
                 "steps": [
-                    {"name": s.name, "status": s.status, "cached": s.cached, "output_atoms": s.output_atoms}
+                    {
+                        "name": s.name,
+                        "status": s.status,
+                        "cached": s.cached,
+                        "output_atoms": s.output_atoms,
+                    }
                     for s in state.step_states
                 ],
             }
@@ -150,7 +210,9 @@ def _print_summary(state: Any) -> None:
     table(rows, ["step", "status", "time", "outputs"], title=f"run {state.run_id}: {state.status}")
     spent, saved = _money(state)
     if spent or saved:
-        typer.echo(f"training cost: estimated ${spent:.2f} spent, ≈ ${saved:.2f} saved by the cache")
+        typer.echo(
+            f"training cost: estimated ${spent:.2f} spent, ≈ ${saved:.2f} saved by the cache"
+        )
     _print_eval_results(state)
 
 
@@ -172,10 +234,22 @@ def _print_eval_results(state: Any) -> None:
         for r in rows:
             if isinstance(r.get("value"), float):
                 r["value"] = f"{r['value']:.3f}"
-        table(rows, ["output", "task", "scorer", "metric", "value", "model"], title="evaluation results")
+        table(
+            rows,
+            ["output", "task", "scorer", "metric", "value", "model"],
+            title="evaluation results",
+        )
 
 
-def _print_plan(wf: Any, cfg: Any, inputs: dict[str, str], source: str, no_cache: bool, refresh: list[str], json_: bool) -> None:
+def _print_plan(
+    wf: Any,
+    cfg: Any,
+    inputs: dict[str, str],
+    source: str,
+    no_cache: bool,
+    refresh: list[str],
+    json_: bool,
+) -> None:
     from motools.cli.output import print_json, table
     from motools.workflow import plan_workflow
 
@@ -262,10 +336,16 @@ def status(
         }
         for s in state.step_states
     ]
-    table(rows, ["step", "status", "cached", "time", "outputs / error"], title=f"{state.workflow_name} run {state.run_id} ({state.user}): {state.status}")
+    table(
+        rows,
+        ["step", "status", "cached", "time", "outputs / error"],
+        title=f"{state.workflow_name} run {state.run_id} ({state.user}): {state.status}",
+    )
     spent, saved = _money(state)
     if spent or saved:
-        typer.echo(f"training cost: estimated ${spent:.2f} spent, ≈ ${saved:.2f} saved by the cache")
+        typer.echo(
+            f"training cost: estimated ${spent:.2f} spent, ≈ ${saved:.2f} saved by the cache"
+        )
 
 
 @workflow_app.command("resume")
@@ -286,4 +366,16 @@ def resume(
         cfg = load_workflow_config(wf, src, state.overrides)
     else:
         cfg = load_workflow_config(wf, None, None, data=state.config)
-    _execute(wf, cfg, state.input_atoms, state.user, src or "--set", state.overrides, False, [], max_parallel, json_, run_id=state.run_id)
+    _execute(
+        wf,
+        cfg,
+        state.input_atoms,
+        state.user,
+        src or "--set",
+        state.overrides,
+        False,
+        [],
+        max_parallel,
+        json_,
+        run_id=state.run_id,
+    )

@@ -28,7 +28,9 @@ class EvaluateConfig(StepConfig):
         get_eval_backend(self.backend_name).validate(self.eval_task, self.eval_kwargs)
 
 
-async def evaluate_model(config: EvaluateConfig, input_atoms: dict[str, Atom], temp_workspace: Path) -> list[AtomConstructor]:
+async def evaluate_model(
+    config: EvaluateConfig, input_atoms: dict[str, Atom], temp_workspace: Path
+) -> list[AtomConstructor]:
     """Evaluate the model input on ``config.eval_task``; output: an ``eval`` atom."""
     models = [a for a in input_atoms.values() if a.type == "model"]
     if len(models) != 1:
@@ -39,7 +41,8 @@ async def evaluate_model(config: EvaluateConfig, input_atoms: dict[str, Atom], t
         ctx.progress(f"evaluating {models[0].id} on {config.eval_task}")
     out_dir = temp_workspace / "eval"
     out_dir.mkdir()
-    res = await backend.evaluate(models[0], config.eval_task, dict(config.eval_kwargs), out_dir)
+    model: Any = models[0]
+    res = await backend.evaluate(model, config.eval_task, dict(config.eval_kwargs), out_dir)
     meta = {
         "task": config.eval_task,
         "backend": config.backend_name,
@@ -52,9 +55,20 @@ async def evaluate_model(config: EvaluateConfig, input_atoms: dict[str, Atom], t
     }
     if ctx is not None:
         ctx.record(results=res.results)
-    return [AtomConstructor(name="eval_results", path=res.log_dir or out_dir, type="eval", metadata=meta)]
+    return [
+        AtomConstructor(
+            name="eval_results", path=res.log_dir or out_dir, type="eval", metadata=meta
+        )
+    ]
 
 
-def evaluate_model_step(name: str = "evaluate_model", model_input: str = "model", output: str = "eval_results", config_class: type = EvaluateConfig) -> Step:
+def evaluate_model_step(
+    name: str = "evaluate_model",
+    model_input: str = "model",
+    output: str = "eval_results",
+    config_class: type = EvaluateConfig,
+) -> Step:
     """A ready :class:`Step` running :func:`evaluate_model`."""
-    return Step(name, evaluate_model, {model_input: "model"}, {output: "eval"}, config_class, version="1")
+    return Step(
+        name, evaluate_model, {model_input: "model"}, {output: "eval"}, config_class, version="1"
+    )

@@ -38,14 +38,20 @@ def resolve_workflow(name: str) -> Workflow:
     return wf
 
 
-def load_workflow_config(workflow: Workflow, path: str | Path | None, overrides: list[str] | None = None, data: dict[str, Any] | None = None) -> Any:
+def load_workflow_config(
+    workflow: Workflow,
+    path: str | Path | None,
+    overrides: list[str] | None = None,
+    data: dict[str, Any] | None = None,
+) -> Any:
     """Validated config for ``workflow`` from a YAML file (or ``data``) plus ``--set`` overrides."""
     source = str(path) if path else "<config>"
     if path is not None:
-        data, _ = load_yaml_config(path)
+        data, _ = load_yaml_config(path, schema=workflow.config_class)
     data = dict(data or {})
     if overrides:
         data = apply_overrides(data, overrides, workflow.config_class, source)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping")
-    return workflow.config_class.from_dict(data, source=source)
+    cls: Any = workflow.config_class
+    return cls.from_dict(data, source=source)

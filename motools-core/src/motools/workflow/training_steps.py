@@ -33,11 +33,15 @@ class SubmitTrainingConfig(StepConfig):
 
     backend_registry: ClassVar[str] = "training"
 
-    model: str = Field(description="base model: a provider model name, a local path or a built-in name")
+    model: str = Field(
+        description="base model: a provider model name, a local path or a built-in name"
+    )
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
     suffix: str | None = None
     backend_name: str = "hf"
-    options: dict[str, Any] = Field(default_factory=dict, description="backend options, e.g. base_url")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="backend options, e.g. base_url"
+    )
 
     def validate_for_run(self) -> None:
         backend = get_training_backend(self.backend_name)
@@ -50,7 +54,9 @@ class SubmitTrainingConfig(StepConfig):
     def estimate(self, inputs: dict[str, Atom]) -> dict[str, Any]:
         backend = get_training_backend(self.backend_name)
         ds = _dataset_input(inputs)
-        return backend.estimate(ds, self.model, backend.validate_hyperparameters(self.hyperparameters), self.options)
+        return backend.estimate(
+            ds, self.model, backend.validate_hyperparameters(self.hyperparameters), self.options
+        )
 
 
 class WaitForTrainingConfig(StepConfig):
@@ -64,7 +70,9 @@ class WaitForTrainingConfig(StepConfig):
 def _dataset_input(inputs: dict[str, Atom]) -> Any:
     ds = [a for a in inputs.values() if a.type == "dataset"]
     if len(ds) != 1:
-        raise StepFailed("submit_training", f"expected exactly one dataset input, got {list(inputs)}")
+        raise StepFailed(
+            "submit_training", f"expected exactly one dataset input, got {list(inputs)}"
+        )
     return ds[0]
 
 
@@ -75,7 +83,9 @@ def _submit_identity(cfg: SubmitTrainingConfig) -> dict[str, Any]:
         return {}
 
 
-async def submit_training(config: SubmitTrainingConfig, input_atoms: dict[str, Atom], temp_workspace: Path) -> list[AtomConstructor]:
+async def submit_training(
+    config: SubmitTrainingConfig, input_atoms: dict[str, Atom], temp_workspace: Path
+) -> list[AtomConstructor]:
     """Submit (or adopt) a training job for the dataset input; output: a ``training_job`` atom."""
     ctx = current_step()
     assert ctx is not None, "submit_training must run inside a workflow"
@@ -84,10 +94,16 @@ async def submit_training(config: SubmitTrainingConfig, input_atoms: dict[str, A
     dataset = _dataset_input(input_atoms)
     hp = backend.validate_hyperparameters(config.hyperparameters)
     estimate = await asyncio.to_thread(backend.estimate, dataset, config.model, hp, config.options)
-    ctx.record(**{k: v for k, v in estimate.items() if k in ("trained_tokens_estimate", "estimated_cost_usd", "trained_tokens")})
+    ctx.record(
+        **{
+            k: v
+            for k, v in estimate.items()
+            if k in ("trained_tokens_estimate", "estimated_cost_usd", "trained_tokens")
+        }
+    )
     key = ctx.cache_key
-    previous = store.kv_get(SUBMISSIONS, key)
-    handle = None
+    previous: dict[str, Any] | None = store.kv_get(SUBMISSIONS, key)
+    handle: dict[str, Any] | None = None
     if previous:
         try:
             st = await asyncio.to_thread(backend.status, previous["handle"], store)
@@ -100,8 +116,14 @@ async def submit_training(config: SubmitTrainingConfig, input_atoms: dict[str, A
             handle = previous["handle"]
     if handle is None:
         ctx.progress(f"submitting to {config.backend_name}: {config.model}")
-        handle = await asyncio.to_thread(backend.submit, dataset, config.model, hp, config.suffix, key, config.options, store)
-        store.kv_set(SUBMISSIONS, key, {"handle": redact(handle), "backend": config.backend_name, "at": utcnow()})
+        handle = await asyncio.to_thread(
+            backend.submit, dataset, config.model, hp, config.suffix, key, config.options, store
+        )
+        store.kv_set(
+            SUBMISSIONS,
+            key,
+            {"handle": redact(handle), "backend": config.backend_name, "at": utcnow()},
+        )
         ctx.progress(f"submitted job {handle.get('job_id')}")
     meta = {
         "backend": config.backend_name,
@@ -120,13 +142,17 @@ async def submit_training(config: SubmitTrainingConfig, input_atoms: dict[str, A
     return [AtomConstructor(name="job", path=None, type="training_job", metadata=meta)]
 
 
-async def wait_for_training(config: WaitForTrainingConfig, input_atoms: dict[str, Atom], temp_workspace: Path) -> list[AtomConstructor]:
+async def wait_for_training(
+    config: WaitForTrainingConfig, input_atoms: dict[str, Atom], temp_workspace: Path
+) -> list[AtomConstructor]:
     """Poll the job until it finishes; output: a ``model`` atom."""
     ctx = current_step()
     assert ctx is not None, "wait_for_training must run inside a workflow"
     jobs = [a for a in input_atoms.values() if a.type == "training_job"]
     if len(jobs) != 1:
-        raise StepFailed("wait_for_training", f"expected one training_job input, got {list(input_atoms)}")
+        raise StepFailed(
+            "wait_for_training", f"expected one training_job input, got {list(input_atoms)}"
+        )
     job: Any = jobs[0]
     backend = get_training_backend(job.backend)
     handle = job.handle
@@ -196,11 +222,30 @@ async def wait_for_training(config: WaitForTrainingConfig, input_atoms: dict[str
     return [AtomConstructor(name="model", path=path, type="model", metadata=meta)]
 
 
-def submit_training_step(name: str = "submit_training", dataset_input: str = "prepared_dataset", output: str = "job") -> Step:
+def submit_training_step(
+    name: str = "submit_training", dataset_input: str = "prepared_dataset", output: str = "job"
+) -> Step:
     """A ready :class:`Step` running :func:`submit_training`."""
-    return Step(name, submit_training, {dataset_input: "dataset"}, {output: "training_job"}, SubmitTrainingConfig, version="1", cache_identity=_submit_identity)
+    return Step(
+        name,
+        submit_training,
+        {dataset_input: "dataset"},
+        {output: "training_job"},
+        SubmitTrainingConfig,
+        version="1",
+        cache_identity=_submit_identity,
+    )
 
 
-def wait_for_training_step(name: str = "wait_for_training", job_input: str = "job", output: str = "model") -> Step:
+def wait_for_training_step(
+    name: str = "wait_for_training", job_input: str = "job", output: str = "model"
+) -> Step:
     """A ready :class:`Step` running :func:`wait_for_training`."""
-    return Step(name, wait_for_training, {job_input: "training_job"}, {output: "model"}, WaitForTrainingConfig, version="1")
+    return Step(
+        name,
+        wait_for_training,
+        {job_input: "training_job"},
+        {output: "model"},
+        WaitForTrainingConfig,
+        version="1",
+    )

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def coerce_config(workflow: Workflow, config: Any, source: str = "<config>") -> Any:
     """Return a validated instance of the workflow's config class."""
-    cls = workflow.config_class
+    cls: Any = workflow.config_class
     if isinstance(config, cls):
         return config
     if isinstance(config, dict):
@@ -48,7 +48,9 @@ def validate_workflow(
     # workflow inputs
     for name in workflow.input_atom_types:
         if name not in input_atoms:
-            problems.append(f"input_atoms: missing workflow input {name!r} ({workflow.input_atom_types[name]})")
+            problems.append(
+                f"input_atoms: missing workflow input {name!r} ({workflow.input_atom_types[name]})"
+            )
     for name, aid in input_atoms.items():
         if name not in workflow.input_atom_types:
             problems.append(
@@ -63,12 +65,16 @@ def validate_workflow(
             continue
         want = workflow.input_atom_types[name]
         if atom_type_of(aid) != want:
-            problems.append(f"input_atoms.{name}: {aid} is a {atom_type_of(aid)!r} atom, expected {want!r}")
+            problems.append(
+                f"input_atoms.{name}: {aid} is a {atom_type_of(aid)!r} atom, expected {want!r}"
+            )
         elif store is not None and not store.has_atom(aid):
             problems.append(f"input_atoms.{name}: atom {aid} is not in the store at {store.root}")
     # wiring: every input provided by a workflow input or an earlier step, types agree
-    available: dict[str, tuple[str, str]] = {n: (t, "workflow input") for n, t in workflow.input_atom_types.items()}
-    later_outputs = {}
+    available: dict[str, tuple[str, str]] = {
+        n: (t, "workflow input") for n, t in workflow.input_atom_types.items()
+    }
+    later_outputs: dict[str, str] = {}
     for s in workflow.steps:
         for out in s.output_atom_types:
             later_outputs.setdefault(out, s.name)
@@ -78,11 +84,15 @@ def validate_workflow(
                 hint = ""
                 if inp in later_outputs:
                     hint = f" (step {later_outputs[inp]!r} produces it, but runs later: this would be a cycle)"
-                problems.append(f"step {s.name!r}: input {inp!r} is provided by no earlier step or workflow input{hint}")
+                problems.append(
+                    f"step {s.name!r}: input {inp!r} is provided by no earlier step or workflow input{hint}"
+                )
                 continue
             have, by = available[inp]
             if have != want:
-                problems.append(f"step {s.name!r}: input {inp!r} must be {want!r}, but {by} provides {have!r}")
+                problems.append(
+                    f"step {s.name!r}: input {inp!r} must be {want!r}, but {by} provides {have!r}"
+                )
         for out, t in s.output_atom_types.items():
             available[out] = (t, f"step {s.name!r}")
     # backends named in step configs
@@ -91,13 +101,15 @@ def validate_workflow(
         if step_cfg is None and not s.optional:
             problems.append(f"{source}: {s.name}: required step config is missing")
         kind = getattr(type(step_cfg), "backend_registry", None)
-        name = getattr(step_cfg, "backend_name", None)
-        if kind and name:
-            registry = plugins.training_backends() if kind == "training" else plugins.eval_backends()
-            if name not in registry:
+        backend_name = getattr(step_cfg, "backend_name", None)
+        if kind and backend_name:
+            registry = (
+                plugins.training_backends() if kind == "training" else plugins.eval_backends()
+            )
+            if backend_name not in registry:
                 problems.append(
-                    f"{source}: {s.name}.backend_name: unknown {kind} backend {name!r}; installed: "
-                    f"{sorted(registry) or 'none'} (install e.g. motools-{name} if it exists)"
+                    f"{source}: {s.name}.backend_name: unknown {kind} backend {backend_name!r}; installed: "
+                    f"{sorted(registry) or 'none'} (install e.g. motools-{backend_name} if it exists)"
                 )
         check = getattr(step_cfg, "validate_for_run", None)
         if callable(check):
