@@ -11,14 +11,6 @@ from typing import Any
 import typer
 
 
-def _fail(e: Exception) -> typer.Exit:
-    from motools.errors import MotoolsError
-
-    code = e.exit_code if isinstance(e, MotoolsError) else 1
-    typer.echo(f"error: {e}", err=True)
-    return typer.Exit(code)
-
-
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
@@ -73,23 +65,23 @@ def import_command(
     cache_dir: str = typer.Option(".motools/datasets", help="dataset cache directory (the loaders' cache_dir)"),
     force: bool = typer.Option(False, help="replace a cached file that differs"),
 ) -> None:
-    """Place a dataset file obtained elsewhere into the cache, verifying its checksum."""
-    from motools.errors import MotoolsError, UserError
+    """Place a dataset file obtained elsewhere into the cache, verifying its checksum.
+
+    Errors are :class:`motools.errors.UserError` (the CLI prints them and exits 2).
+    """
+    from motools.errors import UserError
 
     from mozoo.catalog import rrh_file
     from mozoo.datasets.loading import info_of
     from mozoo.datasets.remote import import_file
 
-    try:
-        info = info_of(name)
-        spec = None
-        if revision is not None:
-            if name != "realistic_reward_hacks":
-                raise UserError(f"--revision: dataset {name!r} is pinned to one revision; omit --revision")
-            spec = rrh_file(variant or info.default_variant, revision)
-        cached = import_file(info, file, cache_dir, variant, force, spec)
-    except MotoolsError as e:
-        raise _fail(e) from None
+    info = info_of(name)
+    spec = None
+    if revision is not None:
+        if name != "realistic_reward_hacks":
+            raise UserError(f"--revision: dataset {name!r} is pinned to one revision; omit --revision")
+        spec = rrh_file(variant or info.default_variant, revision)
+    cached = import_file(info, file, cache_dir, variant, force, spec)
     typer.echo(f"imported {name} into {cached.path} (sha256 {cached.sha256}, {cached.record['size']} bytes)")
 
 

@@ -13,6 +13,7 @@ from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig, Model
 from inspect_ai.scorer import Scorer, scorer
+from inspect_ai.solver import generate
 
 from mozoo.tasks.binary_judge import yes_no_judge
 from mozoo.tasks.judge import judged_fraction, numeric_mean, resolve_judge
