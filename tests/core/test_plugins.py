@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from motools import plugins as pl
 from motools.errors import PluginError, UnknownNameError
 from motools.hookspecs import hookimpl
 from motools.specs import WorkflowSpec
-
 from tests.support.fake_plugins import BROKEN, GOOD, MISSPELT, install_fake_plugin
 from tests.support.plugin_dist import cli_env, run_cli
 

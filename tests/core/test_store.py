@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from motools.atoms import Atom, DatasetAtom, ModelAtom, atom_type_of, parse_atom_id, validate_user
 from motools.errors import AtomNotFound, ConfigError, InvalidAtomId, UnknownNameError, UserError
 from motools.hookspecs import hookimpl
-
 from tests.support.core_workflows import write_chat_jsonl
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from motools.store import ContentStore
-
 from tests.support.plugin_dist import ROOT, cli_env, run_cli
 
 

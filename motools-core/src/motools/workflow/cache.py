@@ -36,9 +36,26 @@ class CacheEntry:
         return dict(self.__dict__)
 
 
-def compute_key(identity: str, config: Any, inputs: dict[str, str], extra: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-    """Return (key, key parts). ``inputs`` maps input name -> atom hash."""
-    parts = {"step": identity, "config": config, "inputs": dict(sorted(inputs.items())), "extra": extra or {}}
+def compute_key(
+    identity: str,
+    config: Any,
+    inputs: dict[str, str],
+    extra: dict[str, Any] | None = None,
+    outputs: dict[str, str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Return (key, key parts). ``inputs`` maps input name -> atom hash.
+
+    ``outputs`` (output name -> atom type) belongs in the key: two steps running the same
+    function on the same inputs but declaring other output names must not share an entry.
+    """
+    parts = {
+        "step": identity,
+        "config": config,
+        "inputs": dict(sorted(inputs.items())),
+        "extra": extra or {},
+    }
+    if outputs is not None:
+        parts["outputs"] = dict(sorted(outputs.items()))
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest(), parts
 
 
@@ -86,13 +103,35 @@ class StepCache:
 
     def record_hit(self, key: str) -> None:
         with self.store.index.write() as c:
-            c.execute("UPDATE step_cache SET hits=hits+1, last_hit_at=? WHERE key=?", (utcnow(), key))
+            c.execute(
+                "UPDATE step_cache SET hits=hits+1, last_hit_at=? WHERE key=?", (utcnow(), key)
+            )
 
-    def put(self, key: str, step: str, workflow: str | None, key_parts: dict[str, Any], outputs: dict[str, str], run_id: str | None, extra: dict[str, Any] | None = None) -> None:
+    def put(
+        self,
+        key: str,
+        step: str,
+        workflow: str | None,
+        key_parts: dict[str, Any],
+        outputs: dict[str, str],
+        run_id: str | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         with self.store.index.write() as c:
             c.execute(
                 f"INSERT OR REPLACE INTO step_cache({_COLS}) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                (key, step, workflow, canonical_json(key_parts), canonical_json(outputs), run_id, utcnow(), 0, None, canonical_json(extra or {})),
+                (
+                    key,
+                    step,
+                    workflow,
+                    canonical_json(key_parts),
+                    canonical_json(outputs),
+                    run_id,
+                    utcnow(),
+                    0,
+                    None,
+                    canonical_json(extra or {}),
+                ),
             )
 
     def entries(self, step: str | None = None) -> list[CacheEntry]:
@@ -108,7 +147,10 @@ class StepCache:
         with self.store.index.write() as c:
             n = 0
             for k in keys:
-                n += c.execute("DELETE FROM step_cache WHERE key=? OR key LIKE ?", (k, k + "%") if len(k) >= 8 else (k, k)).rowcount
+                n += c.execute(
+                    "DELETE FROM step_cache WHERE key=? OR key LIKE ?",
+                    (k, k + "%") if len(k) >= 8 else (k, k),
+                ).rowcount
         return n
 
     def invalidate_producing(self, atom_id: str) -> int:
@@ -132,16 +174,25 @@ def explain_miss(parts: dict[str, Any], previous: CacheEntry | None) -> str:
     old = previous.key_parts
     reasons = []
     if old.get("step") != parts.get("step"):
-        reasons.append(f"step version changed ({old.get('step', '?').rsplit('@', 1)[-1]} -> {parts['step'].rsplit('@', 1)[-1]})")
+        old_fn, _, old_v = str(old.get("step", "?")).rpartition("@")
+        new_fn, _, new_v = str(parts.get("step", "?")).rpartition("@")
+        if old_v != new_v:
+            reasons.append(f"step version changed ({old_v} -> {new_v})")
+        else:
+            reasons.append(f"step function changed ({old_fn} -> {new_fn})")
     changed = _diff(old.get("config"), parts.get("config"), "")
     if changed:
-        reasons.append("config changed: " + ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else ""))
+        reasons.append(
+            "config changed: " + ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+        )
     oi, ni = old.get("inputs", {}), parts.get("inputs", {})
     ch_inputs = sorted(k for k in set(oi) | set(ni) if oi.get(k) != ni.get(k))
     if ch_inputs:
         reasons.append("input atom changed: " + ", ".join(ch_inputs))
     if old.get("extra") != parts.get("extra"):
         reasons.append("backend identity changed")
+    if old.get("outputs") != parts.get("outputs"):
+        reasons.append("declared outputs changed")
     return "; ".join(reasons) or "cache entry missing or its outputs are gone"
 
 

@@ -43,7 +43,7 @@ class WorkflowConfig(BaseModel):
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: list[str] | None = None) -> Self:
         """Load a YAML file with ``${VAR}`` substitution and ``--set`` style overrides."""
-        data, _secrets = load_yaml_config(path)
+        data, _secrets = load_yaml_config(path, schema=cls)
         if overrides:
             data = apply_overrides(data, overrides, cls, str(path))
         return cls.from_dict(data, source=str(path))
@@ -54,12 +54,28 @@ class WorkflowConfig(BaseModel):
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
 
-def substitute_env(obj: Any, source: str, path: str = "", secrets: set[str] | None = None) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in strings; record secret-looking values."""
+def substitute_env(
+    obj: Any,
+    source: str,
+    path: str = "",
+    secrets: set[str] | None = None,
+    typed: dict[str, str] | None = None,
+) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in strings; record secret-looking values.
+
+    A value that is exactly one ``${VAR}`` is parsed as YAML (``"${N:-3}"`` -> ``3``);
+    ``typed`` records those values' dotted paths and strings so that a caller knowing the
+    schema can keep them as strings where a string is expected.
+    """
     if isinstance(obj, dict):
-        return {k: substitute_env(v, source, f"{path}.{k}" if path else str(k), secrets) for k, v in obj.items()}
+        return {
+            k: substitute_env(v, source, f"{path}.{k}" if path else str(k), secrets, typed)
+            for k, v in obj.items()
+        }
     if isinstance(obj, list):
-        return [substitute_env(v, source, f"{path}[{i}]", secrets) for i, v in enumerate(obj)]
+        return [
+            substitute_env(v, source, f"{path}[{i}]", secrets, typed) for i, v in enumerate(obj)
+        ]
     if not isinstance(obj, str) or "${" not in obj:
         return obj
 
@@ -83,16 +99,24 @@ def substitute_env(obj: Any, source: str, path: str = "", secrets: set[str] | No
         import yaml
 
         try:
-            typed = yaml.safe_load(out) if out else out
+            value = yaml.safe_load(out) if out else out
         except yaml.YAMLError:
             return out
-        if isinstance(typed, int | float | bool) and not isinstance(typed, str):
-            return typed
+        if isinstance(value, int | float | bool) and not isinstance(value, str):
+            if typed is not None:
+                typed[path] = out
+            return value
     return out
 
 
-def load_yaml_config(path: str | Path) -> tuple[dict[str, Any], set[str]]:
-    """Read a YAML mapping with env substitution; return (data, secret values seen)."""
+def load_yaml_config(
+    path: str | Path, schema: type | None = None
+) -> tuple[dict[str, Any], set[str]]:
+    """Read a YAML mapping with env substitution; return (data, secret values seen).
+
+    With ``schema`` (a config class), substituted values stay strings where the schema
+    expects a string (``suffix: ${RUN}`` with ``RUN=007`` is ``"007"``, not ``7``).
+    """
     import yaml
 
     p = Path(path)
@@ -105,10 +129,21 @@ def load_yaml_config(path: str | Path) -> tuple[dict[str, Any], set[str]]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{p}: expected a mapping of step names to step configs, got {type(data).__name__}")
+        raise ConfigError(
+            f"{p}: expected a mapping of step names to step configs, got {type(data).__name__}"
+        )
     secrets: set[str] = set()
-    data = substitute_env(data, str(p), secrets=secrets)
+    typed: dict[str, str] = {}
+    data = substitute_env(data, str(p), secrets=secrets, typed=typed)
     _SECRETS.update(secrets)
+    if schema is not None:
+        for dotted, text in typed.items():
+            parts = dotted.split(".")
+            if "[" not in dotted and _wants_str(_annotation_at(schema, parts)):
+                node = data
+                for part in parts[:-1]:
+                    node = node[part]
+                node[parts[-1]] = text
     return data, secrets
 
 
@@ -162,7 +197,9 @@ def _secret_key(k: str) -> bool:
 # -- overrides --------------------------------------------------------------------
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str], cls: type | None = None, source: str = "--set") -> dict[str, Any]:
+def apply_overrides(
+    data: dict[str, Any], overrides: list[str], cls: type | None = None, source: str = "--set"
+) -> dict[str, Any]:
     """Apply ``a.b.c=value`` overrides; values are parsed as YAML (typed by the schema later)."""
     import copy
 
@@ -172,12 +209,17 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], cls: type | None
     for ov in overrides:
         key, sep, raw = ov.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set {ov!r}: expected KEY=VALUE, e.g. submit_training.hyperparameters.n_epochs=5")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
+            raise ConfigError(
+                f"--set {ov!r}: expected KEY=VALUE, e.g. submit_training.hyperparameters.n_epochs=5"
+            )
         parts = key.strip().split(".")
+        if cls is not None and _wants_str(_annotation_at(cls, parts)):
+            value: Any = raw  # typed by the schema: "--set x.suffix=007" stays "007"
+        else:
+            try:
+                value = yaml.safe_load(raw) if raw.strip() else ""
+            except yaml.YAMLError:
+                value = raw
         node = data
         for i, part in enumerate(parts[:-1]):
             nxt = node.get(part)
@@ -205,6 +247,35 @@ def _fields_at(cls: Any, loc: tuple[Any, ...]) -> list[str]:
         if model is None:
             return []
     return list(getattr(model, "model_fields", {}))
+
+
+def _annotation_at(cls: Any, parts: list[str]) -> Any:
+    """The type annotation of the field at ``parts`` below the model ``cls`` (or ``None``)."""
+    model = cls
+    for i, part in enumerate(parts):
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        ann = fields[part].annotation
+        if i == len(parts) - 1:
+            return ann
+        model = _model_in(ann)
+        if model is None:
+            return None
+    return None
+
+
+def _wants_str(ann: Any) -> bool:
+    """Whether a field annotated ``ann`` takes a string and no number or bool."""
+    import types
+    import typing
+
+    if ann is str:
+        return True
+    if typing.get_origin(ann) not in (typing.Union, types.UnionType):
+        return False
+    args = [a for a in typing.get_args(ann) if a is not type(None)]
+    return str in args and not any(a in (int, float, bool) for a in args)
 
 
 def _model_in(ann: Any) -> Any:

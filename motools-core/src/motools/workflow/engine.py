@@ -39,7 +39,9 @@ class WorkflowFailed(MotoolsError):
 
     def __init__(self, state: WorkflowState):
         failed = [s for s in state.step_states if s.status == "failed"]
-        msg = "; ".join(f"step '{s.name}' failed: {s.error}" for s in failed) or (state.error or "failed")
+        msg = "; ".join(f"step '{s.name}' failed: {s.error}" for s in failed) or (
+            state.error or "failed"
+        )
         super().__init__(f"workflow {state.workflow_name!r} run {state.run_id} failed: {msg}")
         self.state = state
 
@@ -62,8 +64,17 @@ def _extra_identity(step: Step, step_cfg: Any) -> dict[str, Any]:
 
 
 class _Run:
-    def __init__(self, workflow: Workflow, config: Any, store: ContentStore, state: WorkflowState,
-                 max_parallel: int, no_cache: bool, force: set[str], on_event: EventFn | None):
+    def __init__(
+        self,
+        workflow: Workflow,
+        config: Any,
+        store: ContentStore,
+        state: WorkflowState,
+        max_parallel: int,
+        no_cache: bool,
+        force: set[str],
+        on_event: EventFn | None,
+    ):
         self.wf, self.config, self.store, self.state = workflow, config, store, state
         self.cache = StepCache(store)
         self.max_parallel = max(1, int(max_parallel))
@@ -96,12 +107,11 @@ class _Run:
                 for producer in {p for p in deps[step.name].values() if p}:
                     await done[producer].wait()
                 upstream_bad = [
-                    p for p in {p for p in deps[step.name].values() if p}
+                    p
+                    for p in {p for p in deps[step.name].values() if p}
                     if self.state.step(p).status not in ("succeeded", "cached")
                 ]
-                if upstream_bad and all(
-                    "reason" in self.state.step(p).info for p in upstream_bad
-                ):
+                if upstream_bad and all("reason" in self.state.step(p).info for p in upstream_bad):
                     st.status = "skipped"
                     st.info["reason"] = f"upstream optional step(s) {sorted(upstream_bad)} disabled"
                     await asyncio.to_thread(self.persist, self.index[step.name])
@@ -114,7 +124,11 @@ class _Run:
                     return
                 if upstream_bad or self.stop:
                     st.status = "skipped"
-                    st.error = f"upstream step(s) {sorted(upstream_bad)} did not succeed" if upstream_bad else "workflow stopped after a failure"
+                    st.error = (
+                        f"upstream step(s) {sorted(upstream_bad)} did not succeed"
+                        if upstream_bad
+                        else "workflow stopped after a failure"
+                    )
                     await asyncio.to_thread(self.persist, self.index[step.name])
                     return
                 async with sem:
@@ -132,7 +146,10 @@ class _Run:
             await asyncio.gather(*tasks)
         except BaseException:
             for t in tasks:
-                t.cancel()
+                # a task already being cancelled (by gather) is finishing its cleanup, e.g.
+                # releasing its lease: cancelling it again would interrupt that
+                if not t.done() and not t.cancelling():
+                    t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
@@ -140,7 +157,11 @@ class _Run:
         out = {}
         for name in step.input_atom_types:
             producer = deps.get(name)
-            out[name] = self.state.input_atoms[name] if producer is None else self.state.step(producer).output_atoms[name]
+            out[name] = (
+                self.state.input_atoms[name]
+                if producer is None
+                else self.state.step(producer).output_atoms[name]
+            )
         return out
 
     async def run_step(self, step: Step, st: StepState, deps: dict[str, str | None]) -> None:
@@ -149,7 +170,13 @@ class _Run:
         atoms = {n: self.store.get_atom(a) for n, a in st.input_atoms.items()}
         step_cfg = getattr(self.config, step.name, None)
         cfg_dump = _step_config_dump(self.config, step)
-        key, parts = compute_key(step.identity, cfg_dump, {n: a.hash for n, a in atoms.items()}, _extra_identity(step, step_cfg))
+        key, parts = compute_key(
+            step.identity,
+            cfg_dump,
+            {n: a.hash for n, a in atoms.items()},
+            _extra_identity(step, step_cfg),
+            step.output_atom_types,
+        )
         st.cache_key = key
         st.started_at = utcnow()
         t0 = time.perf_counter()
@@ -159,7 +186,9 @@ class _Run:
             if hit is not None:
                 self._mark_cached(st, hit, t0)
                 await asyncio.to_thread(self._cached_bookkeeping, key, idx)
-                self.emit({"event": "step_end", "step": step.name, "status": "cached", "info": st.info})
+                self.emit(
+                    {"event": "step_end", "step": step.name, "status": "cached", "info": st.info}
+                )
                 return
         st.status = "running"
         await asyncio.to_thread(self.persist, idx)
@@ -168,16 +197,27 @@ class _Run:
         try:
             await lease.acquire()
             try:
-                if lease.waited and not self.no_cache and not forced:
+                # Re-check even without waiting: another process may have finished this
+                # key between our first lookup and taking the lease.
+                if not self.no_cache and not forced:
                     hit = self.cache.lookup(key)
                     if hit is not None:
                         self._mark_cached(st, hit, t0)
-                        st.info["joined"] = True
+                        st.info["joined"] = lease.waited
                         await asyncio.to_thread(self._cached_bookkeeping, key, idx)
-                        self.emit({"event": "step_end", "step": step.name, "status": "cached", "info": st.info})
+                        self.emit(
+                            {
+                                "event": "step_end",
+                                "step": step.name,
+                                "status": "cached",
+                                "info": st.info,
+                            }
+                        )
                         return
                 outputs, info = await self._call(step, step_cfg, atoms, key, cfg_dump, st)
-                self.cache.put(key, step.name, self.wf.name, parts, outputs, self.state.run_id, info)
+                self.cache.put(
+                    key, step.name, self.wf.name, parts, outputs, self.state.run_id, info
+                )
             finally:
                 await lease.release()
         except (KeyboardInterrupt, asyncio.CancelledError):
@@ -186,8 +226,9 @@ class _Run:
             raise
         except Exception as e:
             st.status = "failed"
-            st.error = str(e) if isinstance(e, MotoolsError) else f"{type(e).__name__}: {e}"
-            st.info["traceback"] = "".join(traceback.format_exception(e))[-4000:]
+            # errors are stored and printed: a provider message may echo a secret
+            st.error = redact(str(e) if isinstance(e, MotoolsError) else f"{type(e).__name__}: {e}")
+            st.info["traceback"] = redact("".join(traceback.format_exception(e))[-4000:])
             invalid = getattr(e, "job_atom_id", None)
             if invalid:
                 n = self.cache.invalidate_producing(invalid)
@@ -196,7 +237,9 @@ class _Run:
             st.duration = time.perf_counter() - t0
             self.stop = True
             await asyncio.to_thread(self.persist, idx)
-            self.emit({"event": "step_end", "step": step.name, "status": "failed", "error": st.error})
+            self.emit(
+                {"event": "step_end", "step": step.name, "status": "failed", "error": st.error}
+            )
             return
         st.output_atoms = outputs
         st.status = "succeeded"
@@ -204,7 +247,15 @@ class _Run:
         st.finished_at = utcnow()
         st.duration = time.perf_counter() - t0
         await asyncio.to_thread(self.persist, idx)
-        self.emit({"event": "step_end", "step": step.name, "status": "succeeded", "info": st.info, "duration": st.duration})
+        self.emit(
+            {
+                "event": "step_end",
+                "step": step.name,
+                "status": "succeeded",
+                "info": st.info,
+                "duration": st.duration,
+            }
+        )
 
     def _mark_cached(self, st: StepState, hit: Any, t0: float) -> None:
         st.status = "cached"
@@ -219,9 +270,25 @@ class _Run:
         self.cache.record_hit(key)
         self.persist(idx)
 
-    async def _call(self, step: Step, step_cfg: Any, atoms: dict[str, Atom], key: str, cfg_dump: Any, st: StepState) -> tuple[dict[str, str], dict[str, Any]]:
+    async def _call(
+        self,
+        step: Step,
+        step_cfg: Any,
+        atoms: dict[str, Atom],
+        key: str,
+        cfg_dump: Any,
+        st: StepState,
+    ) -> tuple[dict[str, str], dict[str, Any]]:
         ws = self.store.new_workspace(f"step-{step.name}")
-        ctx = StepContext(self.store, self.state.user, self.state.run_id, self.wf.name, step.name, key, emit=self.emit)
+        ctx = StepContext(
+            self.store,
+            self.state.user,
+            self.state.run_id,
+            self.wf.name,
+            step.name,
+            key,
+            emit=self.emit,
+        )
         try:
             if inspect.iscoroutinefunction(step.fn):
                 token = set_current(ctx)
@@ -230,6 +297,7 @@ class _Run:
                 finally:
                     reset_current(token)
             else:
+
                 def call() -> Any:
                     token = set_current(ctx)
                     try:
@@ -240,25 +308,42 @@ class _Run:
                 result = await asyncio.to_thread(call)
                 if inspect.isawaitable(result):
                     result = await result
-            outputs = await asyncio.to_thread(self._materialize, step, step_cfg, atoms, ws, cfg_dump, result or [])
+            outputs = await asyncio.to_thread(
+                self._materialize, step, step_cfg, atoms, ws, cfg_dump, result or []
+            )
             return outputs, ctx.info
         finally:
             shutil.rmtree(ws, ignore_errors=True)
 
-    def _materialize(self, step: Step, step_cfg: Any, atoms: dict[str, Atom], ws: Path, cfg_dump: Any, result: list[AtomConstructor]) -> dict[str, str]:
-        if not isinstance(result, list | tuple) or not all(isinstance(r, AtomConstructor) for r in result):
+    def _materialize(
+        self,
+        step: Step,
+        step_cfg: Any,
+        atoms: dict[str, Atom],
+        ws: Path,
+        cfg_dump: Any,
+        result: list[AtomConstructor],
+    ) -> dict[str, str]:
+        if not isinstance(result, list | tuple) or not all(
+            isinstance(r, AtomConstructor) for r in result
+        ):
             raise StepFailed(step.name, "a step function must return a list of AtomConstructor")
         names = [r.name for r in result]
         missing = set(step.output_atom_types) - set(names)
         extra = set(names) - set(step.output_atom_types)
         if missing or extra:
-            raise StepFailed(step.name, f"outputs {sorted(names)} do not match the declared outputs {sorted(step.output_atom_types)}")
+            raise StepFailed(
+                step.name,
+                f"outputs {sorted(names)} do not match the declared outputs {sorted(step.output_atom_types)}",
+            )
         outputs = {}
         backend = getattr(step_cfg, "backend_name", None)
         for ac in result:
             want = step.output_atom_types[ac.name]
             if ac.type != want:
-                raise StepFailed(step.name, f"output {ac.name!r} has type {ac.type!r}, declared {want!r}")
+                raise StepFailed(
+                    step.name, f"output {ac.name!r} has type {ac.type!r}, declared {want!r}"
+                )
             path = Path(ac.path) if ac.path is not None else None
             if path is not None and not path.is_absolute():
                 path = ws / path
@@ -275,8 +360,13 @@ class _Run:
             if backend:
                 prov["backend"] = backend
             atom = self.store.create_atom(
-                ac.type, self.state.user, path, redact(ac.metadata), prov,
-                parents={n: a.id for n, a in atoms.items()}, move=move,
+                ac.type,
+                self.state.user,
+                path,
+                redact(ac.metadata),
+                prov,
+                parents={n: a.id for n, a in atoms.items()},
+                move=move,
             )
             outputs[ac.name] = atom.id
         return outputs
@@ -328,11 +418,13 @@ async def arun_workflow(
         created_at=utcnow(),
         started_at=utcnow(),
         config_source=config_source,
-        overrides=list(overrides or []),
+        overrides=[redact(o) for o in overrides or []],
     )
     run = _Run(workflow, cfg, st_store, state, max_parallel, no_cache, force, on_event)
     await asyncio.to_thread(run.persist)
-    run.emit({"event": "run_start", "workflow": workflow.name, "steps": [s.name for s in workflow.steps]})
+    run.emit(
+        {"event": "run_start", "workflow": workflow.name, "steps": [s.name for s in workflow.steps]}
+    )
     try:
         await run.execute()
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -355,7 +447,13 @@ async def arun_workflow(
     return state
 
 
-def run_workflow(workflow: Workflow, input_atoms: dict[str, str] | None = None, config: Any = None, user: str | None = None, **kwargs: Any) -> WorkflowState:
+def run_workflow(
+    workflow: Workflow,
+    input_atoms: dict[str, str] | None = None,
+    config: Any = None,
+    user: str | None = None,
+    **kwargs: Any,
+) -> WorkflowState:
     """Run ``workflow`` synchronously; see :func:`arun_workflow` for the arguments."""
     coro = arun_workflow(workflow, input_atoms, config, user, **kwargs)
     try:
@@ -430,13 +528,21 @@ def plan_workflow(
             plan.append(entry)
             continue
         if unknown:
-            entry.update(status="will run", reason=f"upstream step(s) {sorted(set(unknown))} will run")
+            entry.update(
+                status="will run", reason=f"upstream step(s) {sorted(set(unknown))} will run"
+            )
             known[step.name] = None
             plan.append(entry)
             continue
         hashes = {n: st_store.get_atom(a).hash for n, a in ids.items()}
         step_cfg = getattr(cfg, step.name, None)
-        key, parts = compute_key(step.identity, _step_config_dump(cfg, step), hashes, _extra_identity(step, step_cfg))
+        key, parts = compute_key(
+            step.identity,
+            _step_config_dump(cfg, step),
+            hashes,
+            _extra_identity(step, step_cfg),
+            step.output_atom_types,
+        )
         entry["cache_key"] = key
         hit = None if (no_cache or step.name in force) else cache.lookup(key)
         if hit is not None:
