@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from motools.workflow import Workflow, WorkflowConfig, run_workflow
+from motools.workflow.eval_steps import EvaluateConfig, evaluate_model_step
 from motools.workflow.training_steps import (
     SubmitTrainingConfig,
     WaitForTrainingConfig,
@@ -34,6 +35,35 @@ train = Workflow(
     config_class=OpenAITrainConfig,
     description="submit_training -> wait_for_training with the openai backend (tests).",
 )
+
+
+class OpenAITrainEvalConfig(OpenAITrainConfig):
+    evaluate_model: EvaluateConfig
+
+
+train_and_evaluate = Workflow(
+    name="openai_train_and_evaluate",
+    input_atom_types={"prepared_dataset": "dataset"},
+    steps=[submit_training_step(), wait_for_training_step(), evaluate_model_step()],
+    config_class=OpenAITrainEvalConfig,
+    description="Fine-tune with the openai backend, then evaluate with Inspect at the same endpoint (tests).",
+)
+
+EVAL_TASK = "tests.openai.openai_train_workflow:arithmetic_task"
+
+
+def arithmetic_task() -> Any:
+    """A two-sample Inspect task: the fake server's reply decides the score."""
+    from inspect_ai import Task
+    from inspect_ai.dataset import Sample
+    from inspect_ai.scorer import includes
+    from inspect_ai.solver import generate
+
+    return Task(
+        dataset=[Sample(input="2+2?", target="4"), Sample(input="3+3?", target="6")],
+        solver=generate(),
+        scorer=includes(),
+    )
 
 
 def train_config(

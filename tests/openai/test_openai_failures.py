@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from motools.backends import get_training_backend
 from motools.errors import ConfigError
 from motools.workflow import plan_workflow, run_workflow
-
 from tests.openai.conftest import FAKE_KEY
 from tests.openai.openai_train_workflow import train, train_config
 

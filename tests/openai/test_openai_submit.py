@@ -11,8 +11,8 @@ from typing import Any
 
 import openai
 import pytest
-from motools.workflow import run_workflow
 
+from motools.workflow import run_workflow
 from tests.openai.conftest import FAKE_KEY
 from tests.openai.openai_train_workflow import train, train_config
 
@@ -220,7 +220,7 @@ def test_step_crash_after_create_rerun_adopts_recorded_job(
     )
     assert "crashed right after" in (state.step("submit_training").error or "")
     monkeypatch.setattr(submission, "record_job", real_record)
-    fake_openai.supports_metadata_filter = False  # adoption must not depend on the filter
+    fake_openai.metadata_filter = "rejected"  # adoption must not depend on the filter
     state = run_workflow(
         train, {"prepared_dataset": ds.id}, train_config(), user="tester", store=store
     )

@@ -83,7 +83,8 @@ class FakeOpenAIServer:
     ) -> None:
         self.api_key = api_key
         self.chat_reply = chat_reply  # a string, or callable(model, messages) -> str
-        self.supports_metadata_filter = True
+        # how jobs.list treats metadata[k]=v: "supported", "rejected" (400) or "ignored"
+        self.metadata_filter = "supported"
         self.requests: list[Recorded] = []
         self.state = _State()
         self._plans: deque[JobPlan] = deque()
@@ -302,15 +303,16 @@ class FakeOpenAIServer:
         filters = {
             k[9:-1]: v for k, v in query.items() if k.startswith("metadata[") and k.endswith("]")
         }
-        if filters and not self.supports_metadata_filter:
+        if filters and self.metadata_filter == "rejected":
             return 400, _err(
                 "Unrecognized request argument supplied: metadata", "invalid_request_error", None
             )
-        jobs = [
-            j
-            for j in jobs
-            if all((j.get("metadata") or {}).get(k) == v for k, v in filters.items())
-        ]
+        if self.metadata_filter == "supported":
+            jobs = [
+                j
+                for j in jobs
+                if all((j.get("metadata") or {}).get(k) == v for k, v in filters.items())
+            ]
         return 200, _page(jobs, query)
 
     def _job(self, ids: list[str]) -> dict[str, Any] | None:
@@ -433,6 +435,9 @@ def _parse_multipart(content_type: str, raw: bytes) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeOpenAIServer
     protocol_version = "HTTP/1.1"
+    # One write per response and no Nagle delay: otherwise every call costs ~40 ms on loopback.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass

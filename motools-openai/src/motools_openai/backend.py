@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from motools.backends import JobStatus, ModelInfo, TrainingBackend
 from motools.errors import MotoolsError, UserError
 from motools.workflow.context import current_step
-
 from motools_openai import prices
 from motools_openai.errors import translate
 from motools_openai.job_events import EventTracker

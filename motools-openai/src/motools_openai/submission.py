@@ -24,7 +24,6 @@ from typing import Any
 
 from motools.errors import UserError
 from motools.store.content_store import utcnow
-
 from motools_openai.errors import ProviderUnavailable, TransientProviderError, translate
 from motools_openai.options import Endpoint
 
@@ -105,10 +104,10 @@ def upload_once(
 
 
 def _tagged(job: Any, key: str, suffix: str) -> bool:
-    meta = getattr(job, "metadata", None) or {}
-    if isinstance(meta, dict) and meta.get(TAG) == key:
-        return True
-    # Endpoints that drop metadata may keep the suffix we asked for.
+    meta = getattr(job, "metadata", None)
+    if meta:
+        return bool(meta.get(TAG) == key)
+    # Only for endpoints that drop metadata: they may keep the suffix we asked for.
     extra = getattr(job, "model_extra", None) or {}
     return bool(extra.get("user_provided_suffix") == suffix)
 
@@ -201,6 +200,9 @@ def adopt_or_create(
     """
     suffix = create_args["suffix"]
     rec = recorded_job(client, store, endpoint, key, api_key)
+    if rec is not None and rec.status not in FAILED:
+        progress(f"re-attached to recorded job {rec.id} ({rec.status})")
+        return rec, True
     candidates = [rec] if rec is not None else []
     candidates += [
         j
