@@ -1,7 +1,7 @@
 """Inspect tasks used by the inspect backend tests (referenced as ``tests.inspect.tasks_for_tests:NAME``).
 
 The tests run them against ``mockllm/model`` with scripted outputs that carry explicit
-``usage`` (see :func:`mock_outputs`), so nothing needs a tokenizer download.
+``usage`` (see ``scripted_outputs.py``), so nothing needs a tokenizer download.
 """
 
 from __future__ import annotations
@@ -14,22 +14,6 @@ from inspect_ai import Task, task
 from inspect_ai.dataset import Sample
 from inspect_ai.scorer import Score, Target, match, mean, scorer
 from inspect_ai.solver import Generate, TaskState, generate, solver
-
-
-def mock_outputs(
-    content: str, n: int, input_tokens: int = 7, output_tokens: int = 2
-) -> list[dict[str, Any]]:
-    """``n`` mockllm outputs as JSON objects (what a config can hold), each with usage."""
-    out = {
-        "model": "mockllm/model",
-        "choices": [{"message": {"role": "assistant", "content": content}, "stop_reason": "stop"}],
-        "usage": {
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "total_tokens": input_tokens + output_tokens,
-        },
-    }
-    return [out for _ in range(n)]
 
 
 @task

@@ -16,7 +16,6 @@ from typing import Any
 from motools.backends import EvalBackend, EvalResult
 from motools.errors import ConfigError
 from motools.workflow.config import redact
-
 from motools_inspect.errors import EvalFailed
 from motools_inspect.eval_kwargs import validate_eval_kwargs
 from motools_inspect.model_mapping import InspectModel, inspect_model_for

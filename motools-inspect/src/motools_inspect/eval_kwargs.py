@@ -3,8 +3,9 @@
 The allowed keys are ``inspect_ai.eval``'s keyword arguments plus the fields of
 ``GenerateConfig`` (``temperature``, ``max_tokens``, ``seed``, ``max_connections``, ...),
 minus the ones this backend sets itself.  The lists below were taken from inspect-ai
-0.3.285; a key missing from them is looked up in the installed Inspect's signature before
-it is rejected, so a newer Inspect's new arguments work without a motools release.
+``LISTED_VERSION``; when another version is installed, a key missing from them is looked
+up in the installed Inspect's signature before it is rejected, so a newer Inspect's new
+arguments work without a motools release.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 
 from motools.errors import ConfigError
 
+LISTED_VERSION = "0.3.285"
+
 EVAL_ARGS = frozenset({
-    "approval", "checkpoint", "continue_on_fail", "cost_limit", "ctl_server", "debug_errors",
+    "acp_server", "approval", "checkpoint", "continue_on_fail", "cost_limit", "ctl_server", "debug_errors",
     "epochs", "fail_on_error", "limit", "log_buffer", "log_images", "log_level",
     "log_level_transcript", "log_model_api", "log_realtime", "log_refusals", "log_samples",
     "log_shared", "max_dataset_memory", "max_samples", "max_sandboxes", "max_subprocesses",
@@ -106,7 +109,12 @@ def validate_eval_kwargs(eval_kwargs: Any, where: str = "eval_kwargs") -> None:
 
 
 def _installed_or_empty() -> frozenset[str]:
+    """The installed Inspect's arguments, unless the static lists describe that very version."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
+        if version("inspect-ai") == LISTED_VERSION:
+            return frozenset()
         return installed_inspect_args() - set(RESERVED)
-    except ImportError:
+    except (ImportError, PackageNotFoundError):
         return frozenset()

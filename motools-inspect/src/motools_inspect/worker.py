@@ -218,6 +218,39 @@ def _forget_models() -> None:
     gc.collect()
 
 
+def warm_up(data_dir: str) -> None:
+    """Import Inspect and run a one-sample mock evaluation, before the first request.
+
+    Inspect imports much of itself (and model SDKs) lazily during the first evaluation
+    of a process; paying that here makes a started worker answer its first request as
+    fast as later ones.  Failures are only reported: the real request will show them.
+    """
+    import tempfile
+
+    try:
+        from inspect_ai import Task, eval
+        from inspect_ai.dataset import Sample
+        from inspect_ai.model import ModelOutput, ModelUsage
+        from inspect_ai.scorer import match
+        from inspect_ai.solver import generate
+
+        out = ModelOutput.from_content("mockllm/model", "ok")
+        out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        with tempfile.TemporaryDirectory(dir=data_dir, prefix="warmup-") as log_dir:
+            task = Task(
+                dataset=[Sample(input="ok?", target="ok")],
+                solver=generate(),
+                scorer=match(),
+                name="warmup",
+            )
+            eval(task, model="mockllm/model", model_args={"custom_outputs": [out]}, log_dir=log_dir,
+                 display="none", ctl_server=False, log_samples=False)  # fmt: skip
+    except Exception:
+        traceback.print_exc()
+    finally:
+        _forget_models()
+
+
 # -- the serving loop ------------------------------------------------------------------
 
 
@@ -251,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # prints (by Inspect or a task) go to stderr, never into the protocol
     redirect_inspect_dirs(args.data, args.cache)
-    import inspect_ai  # noqa: F401  (the slow import, paid before the first request)
+    warm_up(args.data)
 
     proto.write(
         json.dumps({"ready": True, "pid": os.getpid(), "protocol": PROTOCOL_VERSION}) + "\n"

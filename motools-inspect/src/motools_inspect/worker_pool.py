@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from motools.errors import MotoolsError
-
 from motools_inspect.store_dirs import InspectDirs
 
 DEFAULT_MAX_WORKERS = 8
