@@ -46,6 +46,9 @@ def test_failed_job_fails_step_with_provider_error_and_rerun_submits_afresh(
     jobs = list(fake_openai.state.jobs.values())
     assert [j["status"] for j in jobs] == ["failed", "succeeded"]
     assert jobs[0]["metadata"] == jobs[1]["metadata"]  # same inputs, same tag
+    # a fresh idempotency key, so an endpoint that honours it does not answer with the failed job
+    keys = [r.headers["idempotency-key"] for r in fake_openai.calls("jobs.create")]
+    assert keys[0] != keys[1] and keys[1].endswith("-1")
 
 
 def test_data_failure_is_not_resubmitted_without_a_change(

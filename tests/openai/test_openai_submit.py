@@ -146,6 +146,8 @@ def test_create_errors_and_retries_make_exactly_one_job(
     creates = fake_openai.calls("jobs.create")
     assert len(creates) == (1 if status == 500 else 3)
     assert [r.status for r in creates] == ([500] if status == 500 else [429, 429, 200])
+    key = state.step("submit_training").cache_key
+    assert {r.headers["idempotency-key"] for r in creates} == {f"motools-{key}-0"}
     # before every retry the backend looked for the tagged job
     assert len(fake_openai.calls("jobs.list")) >= 2
 

@@ -61,6 +61,7 @@ class Recorded:
     query: dict[str, str]
     body: Any
     status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names, no Authorization
 
 
 @dataclass
@@ -458,7 +459,8 @@ class _Handler(BaseHTTPRequestHandler):
             if isinstance(body, dict)
             else body
         )
-        rec = Recorded(method, "?", url.path, query, logged_body)
+        headers = {k.lower(): v for k, v in self.headers.items() if k.lower() != "authorization"}
+        rec = Recorded(method, "?", url.path, query, logged_body, headers=headers)
         fake.requests.append(rec)
         provided = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
         if fake.api_key is not None and provided != fake.api_key:

@@ -31,6 +31,7 @@ TAG = "motools_cache_key"
 FILES_NS = "openai_files"
 JOBS_NS = "openai_jobs"
 MAX_CREATE_ATTEMPTS = 5
+CONNECTION_SETTLE_S = 5.0
 SCAN_LIMIT = 100
 FAILED = ("failed", "cancelled")
 # Failure codes that mean the data or a usage policy is at fault: resubmitting the same
@@ -216,6 +217,9 @@ def adopt_or_create(
         progress(f"adopted existing job {existing.id} ({existing.status})")
         return existing, True
     creator = client.with_options(max_retries=0)
+    # Endpoints that honour Idempotency-Key dedupe retries themselves; the count of failed
+    # jobs keeps a resubmission after a failure from being answered with the failed job.
+    headers = {"Idempotency-Key": f"motools-{key}-{len(candidates)}"}
     last: TransientProviderError | None = None
     for attempt in range(MAX_CREATE_ATTEMPTS):
         if attempt:
@@ -224,6 +228,10 @@ def adopt_or_create(
                 if last and last.retry_after is not None
                 else base_delay * 2 ** (attempt - 1)
             )
+            if last is not None and last.status is None:
+                # No answer at all (timeout, dropped connection): give a create that is
+                # still being processed time to show up in the listing.
+                delay = max(delay, CONNECTION_SETTLE_S)
             time.sleep(min(delay, 30.0) * random.uniform(1.0, 1.25))
             # The lost response may have created the job: look before trying again.
             live = [
@@ -236,7 +244,7 @@ def adopt_or_create(
                 progress(f"adopted job {live[0].id} created by an earlier attempt")
                 return live[0], True
         try:
-            job = creator.fine_tuning.jobs.create(**create_args)
+            job = creator.fine_tuning.jobs.create(**create_args, extra_headers=headers)
         except Exception as e:
             err = translate(e, "creating the fine-tuning job", endpoint.base_url, api_key)
             if not isinstance(err, TransientProviderError):
