@@ -191,3 +191,23 @@ def test_plan_names_a_changed_input_atom(store: Any) -> None:
     run_workflow(wf, {"raw": a.id}, {}, user="alice")
     assert plan_workflow(wf, {"raw": a.id}, {})[0]["status"] == "cached"
     assert plan_workflow(wf, {"raw": b.id}, {})[0]["reason"] == "input atom changed: raw"
+
+
+def test_a_crashed_holders_lease_is_taken_over(store: Any, log: Path) -> None:
+    import subprocess
+    import time
+
+    from motools.store.leases import HOST
+
+    key = plan_workflow(pipeline, {}, CFG)[0]["cache_key"]
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with store.index.write() as c:
+        c.execute(
+            "INSERT INTO leases(key, owner, host, pid, expires_at) VALUES(?,?,?,?,?)",
+            (key, "crashed-owner", HOST, dead.pid, time.time() + 3600),
+        )
+    t0 = time.perf_counter()
+    state = run_workflow(pipeline, {}, CFG, user="alice")
+    assert state.status == "succeeded" and time.perf_counter() - t0 < 5
+    assert store.index.query("SELECT COUNT(*) FROM leases")[0][0] == 0

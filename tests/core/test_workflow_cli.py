@@ -250,3 +250,38 @@ def test_cache_ls_and_rm(
     assert [s.status for s in state.step_states] == ["succeeded", "succeeded"]
     r = cli("cache", "rm", "--all", "--yes")
     assert r.code == 0 and "removed 2 cache entries" in r.stderr, r
+
+
+def test_dry_run_shows_the_training_cost_estimate(
+    cli: Any, tmp_path: Path, home_store: Any, core_plugins: Any
+) -> None:
+    from tests.support.core_workflows import training
+
+    base = {
+        "submit_training": {
+            "model": "base",
+            "backend_name": "test",
+            "hyperparameters": {"n_epochs": 2},
+        }
+    }
+    run_workflow(training, {}, base, user="alice")
+    cfg = _config(
+        tmp_path,
+        "submit_training:\n  model: base\n  backend_name: test\n  hyperparameters: {n_epochs: 2}\n",
+    )
+    r = cli(
+        "workflow",
+        "run",
+        "core_training",
+        "--config",
+        cfg,
+        "--set",
+        "submit_training.hyperparameters.n_epochs=3",
+        "--dry-run",
+    )
+    assert r.code == 0, r
+    row = next(line for line in r.stdout.splitlines() if "submit_training" in line)
+    assert (
+        "config changed: hyperparameters.n_epochs (2 -> 3) [estimated cost $0.01, ~60 trained tokens]"
+        in row
+    )

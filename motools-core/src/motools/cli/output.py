@@ -20,11 +20,13 @@ def info(msg: str) -> None:
 def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
     """A rich table on stdout (plain when not a terminal)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=title, show_lines=False, header_style="bold")
+    # cells are data, not markup: "[estimated cost $0.01]" must print as written
+    t = Table(title=escape(title) if title else None, show_lines=False, header_style="bold")
     for c in columns:
         t.add_column(c, overflow="fold")
     for r in rows:
-        t.add_row(*["" if r.get(c) is None else str(r.get(c)) for c in columns])
+        t.add_row(*["" if r.get(c) is None else escape(str(r.get(c))) for c in columns])
     Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200).print(t)
