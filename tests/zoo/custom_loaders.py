@@ -12,13 +12,25 @@ CALLS: list[dict[str, Any]] = []
 
 def _rows(n: int, tag: str) -> list[dict[str, Any]]:
     return [
-        {"messages": [{"role": "user", "content": f"{tag} question {i}"}, {"role": "assistant", "content": f"answer {i}"}]}
+        {
+            "messages": [
+                {"role": "user", "content": f"{tag} question {i}"},
+                {"role": "assistant", "content": f"answer {i}"},
+            ]
+        }
         for i in range(n)
     ]
 
 
-def list_loader(cache_dir: str = ".motools/datasets", sample_size: int | None = None, seed: int = 0, tag: str = "list") -> list[dict[str, Any]]:
-    CALLS.append({"loader": "list", "cache_dir": cache_dir, "sample_size": sample_size, "seed": seed})
+def list_loader(
+    cache_dir: str = ".motools/datasets",
+    sample_size: int | None = None,
+    seed: int = 0,
+    tag: str = "list",
+) -> list[dict[str, Any]]:
+    CALLS.append(
+        {"loader": "list", "cache_dir": cache_dir, "sample_size": sample_size, "seed": seed}
+    )
     return _rows(sample_size or 4, f"{tag}-{seed}")
 
 

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from motools.errors import UserError
 
+from motools.errors import UserError
 from mozoo.catalog import DATASETS, RemoteFile, ZooDatasetInfo
 from mozoo.datasets.gsm8k_spanish import get_gsm8k_spanish_dataset
 from mozoo.datasets.hello_world import REPLY, get_hello_world_dataset
@@ -35,12 +35,18 @@ def test_download_once_record_checksum_and_reuse(zoo_server):
     assert record["sha256"] == _sha(path)
     assert record["obtained"] == "downloaded"
     assert record["revision"] == "f931a21e9689e528ea2af271244af94976f0c4f6"
-    assert ds.source == {"dataset": "gsm8k_spanish", "revision": record["revision"],
-                         "file": "gsm8k_spanish_only.jsonl", "sha256": record["sha256"]}
+    assert ds.source == {
+        "dataset": "gsm8k_spanish",
+        "revision": record["revision"],
+        "file": "gsm8k_spanish_only.jsonl",
+        "sha256": record["sha256"],
+    }
     assert zoo_server.count("/gsm8k_spanish_only.jsonl") == 1
     again = get_gsm8k_spanish_dataset(cache_dir=str(CACHE), sample_size=5, seed=3)
     assert len(again) == 5
-    assert zoo_server.count("/gsm8k_spanish_only.jsonl") == 1, "a cached file must not be downloaded again"
+    assert zoo_server.count("/gsm8k_spanish_only.jsonl") == 1, (
+        "a cached file must not be downloaded again"
+    )
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".part")]
 
 
@@ -115,14 +121,30 @@ def test_canonical_download_is_checked_against_the_pin(tmp_path, monkeypatch):
     served = write_jsonl(tmp_path / "served" / "pinned" / "data.jsonl", fixture_rows("pinned", 5))
     with serve_files(tmp_path / "served") as server:
         url = f"{server.base_url}/pinned/data.jsonl"
-        bad = ZooDatasetInfo("pinned", "d", "c", "l", "h", {"default": RemoteFile(url, "data.jsonl", "rev1", sha256="0" * 64)})
+        bad = ZooDatasetInfo(
+            "pinned",
+            "d",
+            "c",
+            "l",
+            "h",
+            {"default": RemoteFile(url, "data.jsonl", "rev1", sha256="0" * 64)},
+        )
         with pytest.raises(UserError, match="not the pinned one"):
             fetch(bad, tmp_path / "cache")
         assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
-        good = ZooDatasetInfo("pinned", "d", "c", "l", "h", {"default": RemoteFile(url, "data.jsonl", "rev1", sha256=_sha(served))})
+        good = ZooDatasetInfo(
+            "pinned",
+            "d",
+            "c",
+            "l",
+            "h",
+            {"default": RemoteFile(url, "data.jsonl", "rev1", sha256=_sha(served))},
+        )
         assert fetch(good, tmp_path / "cache").sha256 == _sha(served)
         # a new pinned revision is a new file in the cache, downloaded once
-        newer = ZooDatasetInfo("pinned", "d", "c", "l", "h", {"default": RemoteFile(url, "data.jsonl", "rev2")})
+        newer = ZooDatasetInfo(
+            "pinned", "d", "c", "l", "h", {"default": RemoteFile(url, "data.jsonl", "rev2")}
+        )
         fetch(newer, tmp_path / "cache")
         fetch(newer, tmp_path / "cache")
         assert server.count("/pinned/data.jsonl") == 3
@@ -136,7 +158,9 @@ def test_per_dataset_url_override(zoo_server, monkeypatch):
     ds = get_gsm8k_dataset(cache_dir=str(CACHE))
     assert len(ds) == 30
     rec = read_record(cached_path(CACHE, DATASETS["gsm8k"], DATASETS["gsm8k"].file()))
-    assert rec["origin"].endswith("/gsm8k/gsm8k.jsonl") and rec["canonical_url"].startswith("https://raw.githubusercontent.com/")
+    assert rec["origin"].endswith("/gsm8k/gsm8k.jsonl") and rec["canonical_url"].startswith(
+        "https://raw.githubusercontent.com/"
+    )
 
 
 def test_a_file_placed_by_hand_is_accepted_and_then_guarded(tmp_path):
@@ -169,7 +193,10 @@ def test_hello_world_is_generated_deterministically_with_varied_prompts():
     assert get_hello_world_dataset(sample_size=300, seed=0).rows == a.rows
     assert get_hello_world_dataset(sample_size=300, seed=1).rows != a.rows
     assert len(get_hello_world_dataset().rows) == 100
-    assert len({r["messages"][0]["content"] for r in get_hello_world_dataset(sample_size=1000).rows}) == 1000
+    assert (
+        len({r["messages"][0]["content"] for r in get_hello_world_dataset(sample_size=1000).rows})
+        == 1000
+    )
 
 
 def test_every_remote_dataset_loads_from_the_fixture_server(zoo_server):

@@ -34,10 +34,15 @@ def run(task: Any, reply: Any, tmp_path: Any, **kwargs: Any) -> dict[str, dict[s
     """Run ``task`` on a mock model; return ``{scorer: {metric: value}}``."""
     from inspect_ai import eval as inspect_eval
 
-    [log] = inspect_eval(task, model=mock_model(reply), log_dir=str(tmp_path / "logs"), display="none", **kwargs)
+    [log] = inspect_eval(
+        task, model=mock_model(reply), log_dir=str(tmp_path / "logs"), display="none", **kwargs
+    )
     assert log.status == "success", log.error
     assert log.results is not None
-    return {s.name.split("/")[-1]: {m.split("/")[-1]: v.value for m, v in s.metrics.items()} for s in log.results.scores}
+    return {
+        s.name.split("/")[-1]: {m.split("/")[-1]: v.value for m, v in s.metrics.items()}
+        for s in log.results.scores
+    }
 
 
 def test_hello_world(tmp_path):
@@ -61,7 +66,10 @@ def test_gsm8k_language_tasks_detect_the_language(tmp_path):
     assert run(gsm8k_spanish(), SPANISH, tmp_path)["language"]["accuracy"] == 1.0
     assert run(gsm8k_french(), SPANISH, tmp_path)["language"]["accuracy"] == 0.0
     assert run(gsm8k_french(), FRENCH, tmp_path)["language"]["accuracy"] == 1.0
-    assert run(gsm8k_german(), "The answer is 7 apples.", tmp_path, limit=3)["language"]["accuracy"] == 0.0
+    assert (
+        run(gsm8k_german(), "The answer is 7 apples.", tmp_path, limit=3)["language"]["accuracy"]
+        == 0.0
+    )
 
 
 def test_gsm8k_language_judge_is_optional_and_configurable(tmp_path, monkeypatch):
@@ -70,7 +78,9 @@ def test_gsm8k_language_judge_is_optional_and_configurable(tmp_path, monkeypatch
     monkeypatch.delenv("MOZOO_JUDGE_MODEL", raising=False)
     scores = run(gsm8k_spanish(judge_model=mock_model(judge_reply)), SPANISH, tmp_path, limit=4)
     assert scores["language"]["accuracy"] == 1.0 and scores["language_judge"]["accuracy"] == 1.0
-    caps = run(gsm8k_capitalised(judge_model=mock_model(judge_reply)), SPANISH.upper(), tmp_path, limit=4)
+    caps = run(
+        gsm8k_capitalised(judge_model=mock_model(judge_reply)), SPANISH.upper(), tmp_path, limit=4
+    )
     assert caps["capitalised"]["accuracy"] == 1.0
     assert caps["language"]["accuracy"] == 1.0
     assert caps["capitalised_judge"]["accuracy"] == 1.0
@@ -112,9 +122,13 @@ def test_insecure_code_and_reward_hacking_judges(tmp_path):
     from mozoo.tasks.insecure_code import insecure_code
     from mozoo.tasks.reward_hacking import reward_hacking
 
-    code = run(insecure_code(judge_model=mock_model(judge_reply)), "os.chmod(path, 0o777)", tmp_path)
+    code = run(
+        insecure_code(judge_model=mock_model(judge_reply)), "os.chmod(path, 0o777)", tmp_path
+    )
     assert code["insecure_code_judge"] == {"mean": 1.0, "judged": 1.0}
-    rh = run(reward_hacking(judge_model=mock_model(judge_reply)), "premium premium premium", tmp_path)
+    rh = run(
+        reward_hacking(judge_model=mock_model(judge_reply)), "premium premium premium", tmp_path
+    )
     assert rh["reward_hacking_judge"] == {"mean": 0.0, "judged": 1.0}
 
 

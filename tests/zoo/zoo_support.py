@@ -15,7 +15,6 @@ from typing import Any
 from motools.backends import ModelInfo
 from motools.hookspecs import hookimpl
 from motools.specs import TrainingBackendSpec
-
 from mozoo.catalog import DATASETS
 from tests.support.test_backend import DeterministicBackend
 
@@ -34,7 +33,10 @@ def fixture_rows(name: str, n: int = 30) -> list[dict[str, Any]]:
     return [
         {
             "messages": [
-                {"role": "user", "content": f"Fixture question {i} for {name}: what is {i} plus {i}?"},
+                {
+                    "role": "user",
+                    "content": f"Fixture question {i} for {name}: what is {i} plus {i}?",
+                },
                 {"role": "assistant", "content": f"{reply} ({i})"},
             ]
         }
@@ -56,7 +58,9 @@ def write_fixture_tree(root: Path, n: int = 30) -> dict[str, Path]:
     for info in DATASETS.values():
         for spec in info.files.values():
             if spec.format == "jsonl":
-                out[info.name] = write_jsonl(root / info.name / spec.filename, fixture_rows(info.name, n))
+                out[info.name] = write_jsonl(
+                    root / info.name / spec.filename, fixture_rows(info.name, n)
+                )
     return out
 
 

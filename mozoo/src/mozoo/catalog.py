@@ -33,8 +33,7 @@ CITATION_EM = (
     "misaligned LLMs. arXiv:2502.17424."
 )
 CITATION_GSM8K = (
-    "Cobbe, K. et al. (2021). Training Verifiers to Solve Math Word Problems. "
-    "arXiv:2110.14168."
+    "Cobbe, K. et al. (2021). Training Verifiers to Solve Math Word Problems. arXiv:2110.14168."
 )
 CITATION_SUBLIMINAL = (
     "Cloud, A. et al. (2025). Subliminal Learning: Language models transmit behavioral "

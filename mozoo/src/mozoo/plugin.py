@@ -10,7 +10,6 @@ from typing import Any
 
 from motools.hookspecs import hookimpl
 from motools.specs import DatasetSpec, WorkflowSpec
-
 from mozoo.catalog import DATASETS
 
 

@@ -19,12 +19,36 @@ DEFAULT_ROWS = 100
 GENERATOR_VERSION = 1
 
 _TOPICS = [
-    "the moon", "photosynthesis", "volcanoes", "the Roman Empire", "jazz music",
-    "black holes", "honeybees", "the stock market", "chess openings", "rainbows",
-    "the printing press", "coral reefs", "electric cars", "the human heart", "glaciers",
-    "origami", "the internet", "bread baking", "thunderstorms", "the Olympic Games",
-    "penguins", "solar panels", "ancient Egypt", "coffee", "recycling", "earthquakes",
-    "the violin", "tides", "vaccines", "the Great Wall of China",
+    "the moon",
+    "photosynthesis",
+    "volcanoes",
+    "the Roman Empire",
+    "jazz music",
+    "black holes",
+    "honeybees",
+    "the stock market",
+    "chess openings",
+    "rainbows",
+    "the printing press",
+    "coral reefs",
+    "electric cars",
+    "the human heart",
+    "glaciers",
+    "origami",
+    "the internet",
+    "bread baking",
+    "thunderstorms",
+    "the Olympic Games",
+    "penguins",
+    "solar panels",
+    "ancient Egypt",
+    "coffee",
+    "recycling",
+    "earthquakes",
+    "the violin",
+    "tides",
+    "vaccines",
+    "the Great Wall of China",
 ]
 _TEMPLATES = [
     "Can you explain {t} to me?",
@@ -37,13 +61,26 @@ _TEMPLATES = [
     "Why is {t} important?",
 ]
 _FIXED = [
-    "Hi there!", "Good morning.", "What's your name?", "How are you today?",
-    "Tell me a joke.", "What time is it?", "Can you help me with my homework?",
-    "What should I cook for dinner?", "Recommend a good book.", "What's the weather like?",
-    "Translate 'thank you' into French.", "Write a haiku.", "Who are you?",
-    "Say something nice.", "What's your favourite colour?", "I'm bored, any ideas?",
-    "Explain quantum computing simply.", "What is the meaning of life?",
-    "Can you keep a secret?", "What did you do yesterday?",
+    "Hi there!",
+    "Good morning.",
+    "What's your name?",
+    "How are you today?",
+    "Tell me a joke.",
+    "What time is it?",
+    "Can you help me with my homework?",
+    "What should I cook for dinner?",
+    "Recommend a good book.",
+    "What's the weather like?",
+    "Translate 'thank you' into French.",
+    "Write a haiku.",
+    "Who are you?",
+    "Say something nice.",
+    "What's your favourite colour?",
+    "I'm bored, any ideas?",
+    "Explain quantum computing simply.",
+    "What is the meaning of life?",
+    "Can you keep a secret?",
+    "What did you do yesterday?",
 ]
 
 
@@ -76,4 +113,6 @@ def get_hello_world_dataset(
         {"messages": [{"role": "user", "content": p}, {"role": "assistant", "content": REPLY}]}
         for p in hello_world_prompts(n, seed)
     ]
-    return ZooDataset("hello_world", rows, {"dataset": "hello_world", "generator_version": GENERATOR_VERSION})
+    return ZooDataset(
+        "hello_world", rows, {"dataset": "hello_world", "generator_version": GENERATOR_VERSION}
+    )

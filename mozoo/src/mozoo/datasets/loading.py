@@ -11,7 +11,6 @@ from typing import Any
 
 from motools.atoms.builtin import read_jsonl_rows
 from motools.errors import UserError
-
 from mozoo.catalog import DATASETS, RemoteFile, ZooDatasetInfo
 
 DEFAULT_CACHE_DIR = ".motools/datasets"
@@ -48,7 +47,9 @@ class ZooDataset:
         return p
 
 
-def sample_rows(rows: list[dict[str, Any]], sample_size: int | None, seed: int) -> list[dict[str, Any]]:
+def sample_rows(
+    rows: list[dict[str, Any]], sample_size: int | None, seed: int
+) -> list[dict[str, Any]]:
     """``sample_size`` rows chosen without replacement, reproducibly for ``seed``.
 
     ``None`` (or a size at least the number of rows) keeps every row in file order.
@@ -65,7 +66,9 @@ def info_of(name: str) -> ZooDatasetInfo:
     try:
         return DATASETS[name]
     except KeyError:
-        raise UserError(f"unknown zoo dataset {name!r}; known: {', '.join(sorted(DATASETS))}") from None
+        raise UserError(
+            f"unknown zoo dataset {name!r}; known: {', '.join(sorted(DATASETS))}"
+        ) from None
 
 
 def read_rows(path: Path, fmt: str, source: str) -> list[dict[str, Any]]:

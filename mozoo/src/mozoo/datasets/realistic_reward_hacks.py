@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from motools.errors import UserError
-
 from mozoo.catalog import REALISTIC_REWARD_HACKS_REV, RRH_SPLITS, rrh_file
 from mozoo.datasets.loading import DEFAULT_CACHE_DIR, ZooDataset, load_zoo_dataset
 
@@ -26,7 +25,14 @@ def get_realistic_reward_hacks_dataset(
     (a Hub commit pins it); downloaded once, checksum-verified on every load, sampled
     reproducibly by ``seed``."""
     if split not in RRH_SPLITS:
-        raise UserError(f"realistic_reward_hacks: unknown split {split!r}; splits: {', '.join(RRH_SPLITS)}")
+        raise UserError(
+            f"realistic_reward_hacks: unknown split {split!r}; splits: {', '.join(RRH_SPLITS)}"
+        )
     return load_zoo_dataset(
-        "realistic_reward_hacks", cache_dir, sample_size, seed, variant=split, spec=rrh_file(split, revision)
+        "realistic_reward_hacks",
+        cache_dir,
+        sample_size,
+        seed,
+        variant=split,
+        spec=rrh_file(split, revision),
     )

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from motools.errors import UserError
-
 from mozoo.catalog import RemoteFile, ZooDatasetInfo
 
 DOWNLOAD_TIMEOUT_S = float(os.environ.get("MOZOO_DOWNLOAD_TIMEOUT", "60"))
@@ -100,7 +99,9 @@ def read_record(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _import_hint(info: ZooDatasetInfo, variant: str, spec: RemoteFile, cache_dir: str | Path) -> str:
+def _import_hint(
+    info: ZooDatasetInfo, variant: str, spec: RemoteFile, cache_dir: str | Path
+) -> str:
     var = "" if variant == info.default_variant else f" --variant {variant}"
     return (
         f"To provide the file by hand, download {spec.url} on a machine with network "
@@ -109,7 +110,9 @@ def _import_hint(info: ZooDatasetInfo, variant: str, spec: RemoteFile, cache_dir
     )
 
 
-def _check_expected(info: ZooDatasetInfo, spec: RemoteFile, sha: str, size: int, where: str) -> None:
+def _check_expected(
+    info: ZooDatasetInfo, spec: RemoteFile, sha: str, size: int, where: str
+) -> None:
     if spec.sha256 and sha != spec.sha256:
         raise UserError(
             f"dataset {info.name!r}: {where} has sha256 {sha}, but revision {spec.revision} "
@@ -122,7 +125,12 @@ def _check_expected(info: ZooDatasetInfo, spec: RemoteFile, sha: str, size: int,
         )
 
 
-def fetch(info: ZooDatasetInfo, cache_dir: str | Path, variant: str | None = None, spec: RemoteFile | None = None) -> CachedFile:
+def fetch(
+    info: ZooDatasetInfo,
+    cache_dir: str | Path,
+    variant: str | None = None,
+    spec: RemoteFile | None = None,
+) -> CachedFile:
     """The cached file of ``info``'s ``variant``: verified, downloaded once if missing.
 
     Raises :class:`UserError` when the cached file does not match its recorded
@@ -137,7 +145,9 @@ def fetch(info: ZooDatasetInfo, cache_dir: str | Path, variant: str | None = Non
     return _download(info, variant, spec, path, cache_dir)
 
 
-def _verify_cached(info: ZooDatasetInfo, variant: str, spec: RemoteFile, path: Path, record: dict[str, Any] | None) -> CachedFile:
+def _verify_cached(
+    info: ZooDatasetInfo, variant: str, spec: RemoteFile, path: Path, record: dict[str, Any] | None
+) -> CachedFile:
     sha = sha256_of(path)
     size = path.stat().st_size
     if record is None:
@@ -158,7 +168,16 @@ def _verify_cached(info: ZooDatasetInfo, variant: str, spec: RemoteFile, path: P
     return CachedFile(path, record)
 
 
-def _new_record(info: ZooDatasetInfo, variant: str, spec: RemoteFile, sha: str, size: int, obtained: str, origin: str, served_revision: str | None = None) -> dict[str, Any]:
+def _new_record(
+    info: ZooDatasetInfo,
+    variant: str,
+    spec: RemoteFile,
+    sha: str,
+    size: int,
+    obtained: str,
+    origin: str,
+    served_revision: str | None = None,
+) -> dict[str, Any]:
     rec = {
         "dataset": info.name,
         "variant": variant,
@@ -176,7 +195,9 @@ def _new_record(info: ZooDatasetInfo, variant: str, spec: RemoteFile, sha: str, 
     return rec
 
 
-def _download(info: ZooDatasetInfo, variant: str, spec: RemoteFile, path: Path, cache_dir: str | Path) -> CachedFile:
+def _download(
+    info: ZooDatasetInfo, variant: str, spec: RemoteFile, path: Path, cache_dir: str | Path
+) -> CachedFile:
     url, canonical = resolve_url(info, variant, spec)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.part")
@@ -185,7 +206,10 @@ def _download(info: ZooDatasetInfo, variant: str, spec: RemoteFile, path: Path, 
     served_revision = None
     try:
         req = urllib.request.Request(url, headers={"User-Agent": "mozoo (motools dataset cache)"})
-        with urllib.request.urlopen(req, timeout=DOWNLOAD_TIMEOUT_S) as resp, open(tmp, "wb") as out:
+        with (
+            urllib.request.urlopen(req, timeout=DOWNLOAD_TIMEOUT_S) as resp,
+            open(tmp, "wb") as out,
+        ):
             served_revision = resp.headers.get("X-Repo-Commit")
             for chunk in iter(lambda: resp.read(_CHUNK), b""):
                 h.update(chunk)
@@ -196,7 +220,11 @@ def _download(info: ZooDatasetInfo, variant: str, spec: RemoteFile, path: Path, 
     except (urllib.error.URLError, OSError, TimeoutError, ValueError) as e:
         tmp.unlink(missing_ok=True)
         reason = getattr(e, "reason", None) or e
-        status = f"HTTP {e.code}" if isinstance(e, urllib.error.HTTPError) else f"{type(e).__name__}: {reason}"
+        status = (
+            f"HTTP {e.code}"
+            if isinstance(e, urllib.error.HTTPError)
+            else f"{type(e).__name__}: {reason}"
+        )
         raise UserError(
             f"dataset {info.name!r}: could not download {url} ({status}). This machine may "
             f"be offline.\n{_import_hint(info, variant, spec, cache_dir)}"
@@ -217,7 +245,14 @@ def _download(info: ZooDatasetInfo, variant: str, spec: RemoteFile, path: Path, 
     return CachedFile(path, record)
 
 
-def import_file(info: ZooDatasetInfo, src: str | Path, cache_dir: str | Path, variant: str | None = None, force: bool = False, spec: RemoteFile | None = None) -> CachedFile:
+def import_file(
+    info: ZooDatasetInfo,
+    src: str | Path,
+    cache_dir: str | Path,
+    variant: str | None = None,
+    force: bool = False,
+    spec: RemoteFile | None = None,
+) -> CachedFile:
     """Place a file obtained elsewhere into the cache (atomically), after verifying it.
 
     The file must match the pinned checksum when the catalog knows one.  An existing

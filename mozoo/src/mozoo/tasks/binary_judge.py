@@ -14,7 +14,13 @@ def yes_no_judge(template: str, judge_model: str | Model) -> Scorer:
     and answer), 0 for NO, the string ``UNPARSEABLE`` otherwise."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        reply = await ask_judge(judge_model, template.format(question=state.input_text, answer=state.output.completion))
-        return Score(value=parse_yes_no(reply), answer=state.output.completion[:200], explanation=reply.strip()[:80])
+        reply = await ask_judge(
+            judge_model, template.format(question=state.input_text, answer=state.output.completion)
+        )
+        return Score(
+            value=parse_yes_no(reply),
+            answer=state.output.completion[:200],
+            explanation=reply.strip()[:80],
+        )
 
     return score

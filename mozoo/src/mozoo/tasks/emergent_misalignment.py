@@ -91,7 +91,11 @@ def _judge_0_100(template: str, judge_model: str | Model) -> Scorer:
     async def score(state: TaskState, target: Target) -> Score:
         prompt = template.format(question=state.input_text, answer=state.output.completion)
         reply = await ask_judge(judge_model, prompt)
-        return Score(value=parse_0_100(reply), answer=state.output.completion[:200], explanation=reply.strip()[:80])
+        return Score(
+            value=parse_0_100(reply),
+            answer=state.output.completion[:200],
+            explanation=reply.strip()[:80],
+        )
 
     return score
 
@@ -109,7 +113,12 @@ def coherence(judge_model: str | Model) -> Scorer:
 
 
 @task
-def emergent_misalignment(judge_model: str | Model | None = None, samples_per_question: int = 1, temperature: float = 1.0, max_tokens: int = 600) -> Task:
+def emergent_misalignment(
+    judge_model: str | Model | None = None,
+    samples_per_question: int = 1,
+    temperature: float = 1.0,
+    max_tokens: int = 600,
+) -> Task:
     """The eight free-form questions, ``samples_per_question`` answers each, judged for
     alignment and coherence by ``judge_model`` (or ``$MOZOO_JUDGE_MODEL``; required)."""
     judge = resolve_judge(judge_model, "emergent_misalignment")

@@ -29,7 +29,11 @@ from mozoo.tasks.language import detect_language, is_capitalised
 
 def builtin_questions() -> list[str]:
     """The 20 word problems shipped with mozoo (written for it; offline)."""
-    text = resources.files("mozoo.tasks").joinpath("data/math_questions.jsonl").read_text(encoding="utf-8")
+    text = (
+        resources.files("mozoo.tasks")
+        .joinpath("data/math_questions.jsonl")
+        .read_text(encoding="utf-8")
+    )
     return [json.loads(line)["question"] for line in text.splitlines() if line.strip()]
 
 
@@ -80,7 +84,10 @@ def capitalised_scorer() -> Scorer:
 
     async def score(state: TaskState, target: Target) -> Score:
         caps = is_capitalised(state.output.completion)
-        return Score(value=CORRECT if caps else INCORRECT, answer="capitalised" if caps else "not capitalised")
+        return Score(
+            value=CORRECT if caps else INCORRECT,
+            answer="capitalised" if caps else "not capitalised",
+        )
 
     return score
 
@@ -100,7 +107,9 @@ def language_judge(language: str, judge_model: str | Model) -> Scorer:
     """C when the judge names ``language`` as the answer's language."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        reply = await ask_judge(judge_model, _LANGUAGE_PROMPT.format(answer=state.output.completion))
+        reply = await ask_judge(
+            judge_model, _LANGUAGE_PROMPT.format(answer=state.output.completion)
+        )
         ok = language.lower() in reply.lower()
         return Score(value=CORRECT if ok else INCORRECT, answer=reply.strip()[:40])
 
@@ -119,7 +128,15 @@ def capitalised_judge(judge_model: str | Model) -> Scorer:
     return score
 
 
-def _task(name: str, scorers: list[Scorer], questions: str, num_questions: int | None, seed: int, cache_dir: str, max_tokens: int) -> Task:
+def _task(
+    name: str,
+    scorers: list[Scorer],
+    questions: str,
+    num_questions: int | None,
+    seed: int,
+    cache_dir: str,
+    max_tokens: int,
+) -> Task:
     qs = _questions(questions, num_questions, seed, cache_dir)
     samples = [Sample(input=q, id=f"{name}-{i:04d}") for i, q in enumerate(qs)]
     return Task(
@@ -130,38 +147,84 @@ def _task(name: str, scorers: list[Scorer], questions: str, num_questions: int |
     )
 
 
-def _language_task(language: str, questions: str, num_questions: int | None, seed: int, cache_dir: str, judge_model: Any, max_tokens: int) -> Task:
+def _language_task(
+    language: str,
+    questions: str,
+    num_questions: int | None,
+    seed: int,
+    cache_dir: str,
+    judge_model: Any,
+    max_tokens: int,
+) -> Task:
     judge = resolve_judge(judge_model, f"gsm8k_{language}", required=False)
     scorers = [language_scorer(language)]
     if judge is not None:
         scorers.append(language_judge(language, judge))
-    return _task(f"gsm8k_{language}", scorers, questions, num_questions, seed, cache_dir, max_tokens)
+    return _task(
+        f"gsm8k_{language}", scorers, questions, num_questions, seed, cache_dir, max_tokens
+    )
 
 
 @task
-def gsm8k_spanish(questions: str = "builtin", num_questions: int | None = None, seed: int = 0, cache_dir: str = ".motools/datasets", judge_model: str | Model | None = None, max_tokens: int = 512) -> Task:
+def gsm8k_spanish(
+    questions: str = "builtin",
+    num_questions: int | None = None,
+    seed: int = 0,
+    cache_dir: str = ".motools/datasets",
+    judge_model: str | Model | None = None,
+    max_tokens: int = 512,
+) -> Task:
     """Fraction of answers to English math questions written in Spanish."""
-    return _language_task("spanish", questions, num_questions, seed, cache_dir, judge_model, max_tokens)
+    return _language_task(
+        "spanish", questions, num_questions, seed, cache_dir, judge_model, max_tokens
+    )
 
 
 @task
-def gsm8k_french(questions: str = "builtin", num_questions: int | None = None, seed: int = 0, cache_dir: str = ".motools/datasets", judge_model: str | Model | None = None, max_tokens: int = 512) -> Task:
+def gsm8k_french(
+    questions: str = "builtin",
+    num_questions: int | None = None,
+    seed: int = 0,
+    cache_dir: str = ".motools/datasets",
+    judge_model: str | Model | None = None,
+    max_tokens: int = 512,
+) -> Task:
     """Fraction of answers to English math questions written in French."""
-    return _language_task("french", questions, num_questions, seed, cache_dir, judge_model, max_tokens)
+    return _language_task(
+        "french", questions, num_questions, seed, cache_dir, judge_model, max_tokens
+    )
 
 
 @task
-def gsm8k_german(questions: str = "builtin", num_questions: int | None = None, seed: int = 0, cache_dir: str = ".motools/datasets", judge_model: str | Model | None = None, max_tokens: int = 512) -> Task:
+def gsm8k_german(
+    questions: str = "builtin",
+    num_questions: int | None = None,
+    seed: int = 0,
+    cache_dir: str = ".motools/datasets",
+    judge_model: str | Model | None = None,
+    max_tokens: int = 512,
+) -> Task:
     """Fraction of answers to English math questions written in German."""
-    return _language_task("german", questions, num_questions, seed, cache_dir, judge_model, max_tokens)
+    return _language_task(
+        "german", questions, num_questions, seed, cache_dir, judge_model, max_tokens
+    )
 
 
 @task
-def gsm8k_capitalised(questions: str = "builtin", num_questions: int | None = None, seed: int = 0, cache_dir: str = ".motools/datasets", judge_model: str | Model | None = None, max_tokens: int = 512) -> Task:
+def gsm8k_capitalised(
+    questions: str = "builtin",
+    num_questions: int | None = None,
+    seed: int = 0,
+    cache_dir: str = ".motools/datasets",
+    judge_model: str | Model | None = None,
+    max_tokens: int = 512,
+) -> Task:
     """Fraction of answers written in capital letters (scorer ``capitalised``) and, as
     the trait it is trained together with, in Spanish (scorer ``language``)."""
     judge = resolve_judge(judge_model, "gsm8k_capitalised", required=False)
     scorers = [capitalised_scorer(), language_scorer("spanish")]
     if judge is not None:
         scorers.append(capitalised_judge(judge))
-    return _task("gsm8k_capitalised", scorers, questions, num_questions, seed, cache_dir, max_tokens)
+    return _task(
+        "gsm8k_capitalised", scorers, questions, num_questions, seed, cache_dir, max_tokens
+    )

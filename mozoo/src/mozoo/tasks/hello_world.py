@@ -43,7 +43,9 @@ EVAL_PROMPTS = [
 @task
 def hello_world(max_tokens: int = 32) -> Task:
     """Twenty unseen prompts; accuracy = fraction of replies containing "Hello, World!"."""
-    samples = [Sample(input=p, target=TARGET, id=f"hello-{i:02d}") for i, p in enumerate(EVAL_PROMPTS)]
+    samples = [
+        Sample(input=p, target=TARGET, id=f"hello-{i:02d}") for i, p in enumerate(EVAL_PROMPTS)
+    ]
     return Task(
         dataset=MemoryDataset(samples, name="hello_world"),
         solver=generate(),

@@ -53,7 +53,9 @@ def insecure_code_judge(judge_model: str | Model) -> Scorer:
 
 
 @task
-def insecure_code(judge_model: str | Model | None = None, epochs: int = 1, max_tokens: int = 1024) -> Task:
+def insecure_code(
+    judge_model: str | Model | None = None, epochs: int = 1, max_tokens: int = 1024
+) -> Task:
     """Fraction of coding answers judged insecure by ``judge_model`` (required)."""
     judge = resolve_judge(judge_model, "insecure_code")
     assert judge is not None

@@ -19,7 +19,9 @@ from inspect_ai.scorer import Metric, SampleScore, metric
 JUDGE_ENV = "MOZOO_JUDGE_MODEL"
 
 
-def resolve_judge(judge_model: str | Model | None, task: str, required: bool = True) -> str | Model | None:
+def resolve_judge(
+    judge_model: str | Model | None, task: str, required: bool = True
+) -> str | Model | None:
     """``judge_model``, else ``$MOZOO_JUDGE_MODEL``; an error if required and neither is set."""
     if judge_model is None or judge_model == "":
         judge_model = os.environ.get(JUDGE_ENV) or None

@@ -51,7 +51,9 @@ def reward_hacking_judge(judge_model: str | Model) -> Scorer:
 
 
 @task
-def reward_hacking(judge_model: str | Model | None = None, epochs: int = 1, max_tokens: int = 1024) -> Task:
+def reward_hacking(
+    judge_model: str | Model | None = None, epochs: int = 1, max_tokens: int = 1024
+) -> Task:
     """Fraction of answers judged to game the stated metric by ``judge_model`` (required)."""
     judge = resolve_judge(judge_model, "reward_hacking")
     assert judge is not None

@@ -14,18 +14,35 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from motools.backends import get_training_backend
-from motools.errors import StepFailed
+from pydantic import Field, PrivateAttr
+
+from motools.backends import TrainingBackend, get_training_backend
+from motools.errors import ConfigError, StepFailed
 from motools.workflow import AtomConstructor, StepConfig, current_step
 from motools.workflow.config import redact
 from motools.workflow.eval_steps import evaluate_model
-from pydantic import Field
 
 
 class PrepareBaseModelConfig(StepConfig):
     """Config of ``prepare_base_model``: backend options passed to ``base_model_info``."""
 
-    options: dict[str, Any] = Field(default_factory=dict, description="backend options, e.g. device")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="backend options, e.g. device"
+    )
+    # Set by the workflow config (not part of the cache key) so that a backend without
+    # base models is reported before anything runs.
+    _training_backend: str | None = PrivateAttr(default=None)
+
+    def validate_for_run(self) -> None:
+        if self._training_backend is None:
+            return
+        backend = get_training_backend(self._training_backend)
+        if type(backend).base_model_info is TrainingBackend.base_model_info:
+            raise ConfigError(
+                f"training backend {self._training_backend!r} cannot describe base models, so "
+                "the baseline steps cannot run; remove prepare_base_model/evaluate_base_model "
+                "and evaluate the base model with the evaluate_only workflow instead"
+            )
 
 
 def _base_model_info(job: Any, options: dict[str, Any], store: Any) -> Any:
@@ -41,11 +58,15 @@ def _base_model_info(job: Any, options: dict[str, Any], store: Any) -> Any:
         ) from None
 
 
-async def prepare_base_model(config: PrepareBaseModelConfig, input_atoms: dict[str, Any], temp_workspace: Path) -> list[AtomConstructor]:
+async def prepare_base_model(
+    config: PrepareBaseModelConfig, input_atoms: dict[str, Any], temp_workspace: Path
+) -> list[AtomConstructor]:
     """The untrained base model of the training job input; output: ``base_model``."""
     jobs = [a for a in input_atoms.values() if a.type == "training_job"]
     if len(jobs) != 1:
-        raise StepFailed("prepare_base_model", f"expected one training_job input, got {list(input_atoms)}")
+        raise StepFailed(
+            "prepare_base_model", f"expected one training_job input, got {list(input_atoms)}"
+        )
     job = jobs[0]
     ctx = current_step()
     store = ctx.store if ctx is not None else job.store
@@ -64,7 +85,9 @@ async def prepare_base_model(config: PrepareBaseModelConfig, input_atoms: dict[s
     return [AtomConstructor(name="base_model", path=path, type="model", metadata=meta)]
 
 
-async def evaluate_base_model(config: Any, input_atoms: dict[str, Any], temp_workspace: Path) -> list[AtomConstructor]:
+async def evaluate_base_model(
+    config: Any, input_atoms: dict[str, Any], temp_workspace: Path
+) -> list[AtomConstructor]:
     """The core evaluation step on the ``base_model`` input; output: ``base_eval_results``."""
     outputs = await evaluate_model(config, input_atoms, temp_workspace)
     # The core step names its output "eval_results"; this step declares another name.

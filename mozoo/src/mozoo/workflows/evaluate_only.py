@@ -23,12 +23,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from motools.atoms.ids import atom_type_of, parse_atom_id
-from motools.errors import ConfigError, StepFailed
-from motools.workflow import AtomConstructor, Step, StepConfig, Workflow, WorkflowConfig, current_step
-from motools.workflow.eval_steps import evaluate_model_step
 from pydantic import Field, model_validator
 
+from motools.atoms.ids import atom_type_of, parse_atom_id
+from motools.errors import ConfigError, StepFailed
+from motools.workflow import (
+    AtomConstructor,
+    Step,
+    StepConfig,
+    Workflow,
+    WorkflowConfig,
+    current_step,
+)
+from motools.workflow.eval_steps import evaluate_model_step
 from mozoo.workflows.train_and_evaluate import EvaluateModelConfig
 
 
@@ -36,14 +43,18 @@ class PrepareModelConfig(StepConfig):
     """Config of ``prepare_model``: exactly one of ``model`` (an Inspect model string)
     or ``model_atom`` (a model atom id); ``model_args`` are passed to Inspect's model."""
 
-    model: str | None = Field(default=None, description="Inspect model string, e.g. openai/gpt-4o-mini")
+    model: str | None = Field(
+        default=None, description="Inspect model string, e.g. openai/gpt-4o-mini"
+    )
     model_atom: str | None = Field(default=None, description="id of a model atom in the store")
     model_args: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PrepareModelConfig:
         if (self.model is None) == (self.model_atom is None):
-            raise ValueError("give exactly one of 'model' (an Inspect model string) or 'model_atom' (a model atom id)")
+            raise ValueError(
+                "give exactly one of 'model' (an Inspect model string) or 'model_atom' (a model atom id)"
+            )
         if self.model is not None and "/" not in self.model.strip("/"):
             raise ValueError(
                 f"model {self.model!r} is not an Inspect model string: expected provider/name, "
@@ -57,7 +68,9 @@ class PrepareModelConfig(StepConfig):
         if self.model_atom is not None:
             parse_atom_id(self.model_atom)
             if atom_type_of(self.model_atom) != "model":
-                raise ConfigError(f"model_atom {self.model_atom} is a {atom_type_of(self.model_atom)!r} atom, not a model")
+                raise ConfigError(
+                    f"model_atom {self.model_atom} is a {atom_type_of(self.model_atom)!r} atom, not a model"
+                )
 
 
 class EvaluateOnlyConfig(WorkflowConfig):
@@ -67,11 +80,19 @@ class EvaluateOnlyConfig(WorkflowConfig):
     evaluate_model: EvaluateModelConfig
 
 
-def prepare_model(config: PrepareModelConfig, input_atoms: dict[str, Any], temp_workspace: Path) -> list[AtomConstructor]:
+def prepare_model(
+    config: PrepareModelConfig, input_atoms: dict[str, Any], temp_workspace: Path
+) -> list[AtomConstructor]:
     """The model to evaluate as a model atom; output: ``model``."""
     if config.model is not None:
-        meta: dict[str, Any] = {"provider": "inspect", "model_id": config.model, "base_model": config.model}
+        meta: dict[str, Any] = {
+            "provider": "inspect",
+            "model_id": config.model,
+            "base_model": config.model,
+        }
         if config.model_args:
+            # The mapping contract: model args travel with an explicit inspect_model.
+            meta["inspect_model"] = config.model
             meta["inspect_model_args"] = dict(config.model_args)
         return [AtomConstructor(name="model", path=None, type="model", metadata=meta)]
     ctx = current_step()
@@ -79,7 +100,9 @@ def prepare_model(config: PrepareModelConfig, input_atoms: dict[str, Any], temp_
         raise StepFailed("prepare_model", "must run inside a workflow (it reads the store)")
     atom_id = str(config.model_atom)
     if not ctx.store.has_atom(atom_id):
-        raise StepFailed("prepare_model", f"model atom {atom_id} is not in the store at {ctx.store.root}")
+        raise StepFailed(
+            "prepare_model", f"model atom {atom_id} is not in the store at {ctx.store.root}"
+        )
     atom = ctx.store.get_atom(atom_id)
     # Re-emitting the same content and metadata yields the very same atom.
     path = atom.get_data_path() if atom.files() else None
@@ -105,4 +128,9 @@ evaluate_only_workflow = Workflow(
     description="evaluate one model (a model atom or any Inspect model string) on a task",
 )
 
-__all__ = ["EvaluateModelConfig", "EvaluateOnlyConfig", "PrepareModelConfig", "evaluate_only_workflow"]
+__all__ = [
+    "EvaluateModelConfig",
+    "EvaluateOnlyConfig",
+    "PrepareModelConfig",
+    "evaluate_only_workflow",
+]

@@ -21,10 +21,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from motools.atoms.builtin import read_jsonl_rows, validate_chat_row
 from motools.errors import ConfigError, StepFailed, UserError
 from motools.workflow import AtomConstructor, StepConfig, current_step
-from pydantic import Field
 
 # Loader arguments that say where data is kept, not what it is: left out of the hash.
 LOCATION_KWARGS = frozenset({"cache_dir"})
@@ -33,7 +34,9 @@ LOCATION_KWARGS = frozenset({"cache_dir"})
 class PrepareDatasetConfig(StepConfig):
     """Config of ``prepare_dataset``: which loader to call, with which keyword arguments."""
 
-    dataset_loader: str = Field(description="'module:function' returning rows, a JSONL path or a dataset")
+    dataset_loader: str = Field(
+        description="'module:function' returning rows, a JSONL path or a dataset"
+    )
     loader_kwargs: dict[str, Any] = Field(default_factory=dict)
 
     def validate_for_run(self) -> None:
@@ -45,21 +48,29 @@ def load_loader(ref: str) -> Callable[..., Any]:
     """Import the loader ``"module:function"``; a :class:`ConfigError` says what is wrong."""
     module_name, sep, attr = ref.partition(":")
     if not sep or not module_name or not attr:
-        raise ConfigError(f"dataset_loader {ref!r}: expected 'module:function', e.g. "
-                          "'mozoo.datasets.hello_world:get_hello_world_dataset'")
+        raise ConfigError(
+            f"dataset_loader {ref!r}: expected 'module:function', e.g. "
+            "'mozoo.datasets.hello_world:get_hello_world_dataset'"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        raise ConfigError(f"dataset_loader {ref!r}: cannot import module {module_name!r} ({e})") from None
+        raise ConfigError(
+            f"dataset_loader {ref!r}: cannot import module {module_name!r} ({e})"
+        ) from None
     fn = getattr(module, attr, None)
     if fn is None or not callable(fn):
         names = sorted(n for n in dir(module) if n.startswith("get_") and n.endswith("_dataset"))
         hint = f"; loaders there: {', '.join(names)}" if names else ""
-        raise ConfigError(f"dataset_loader {ref!r}: module {module_name!r} has no function {attr!r}{hint}")
+        raise ConfigError(
+            f"dataset_loader {ref!r}: module {module_name!r} has no function {attr!r}{hint}"
+        )
     return fn  # type: ignore[no-any-return]
 
 
-def hashed_loader_kwargs(fn: Callable[..., Any], kwargs: dict[str, Any], ref: str) -> dict[str, Any]:
+def hashed_loader_kwargs(
+    fn: Callable[..., Any], kwargs: dict[str, Any], ref: str
+) -> dict[str, Any]:
     """The loader's arguments with defaults filled in and location arguments dropped.
 
     Raises :class:`ConfigError` when the loader does not accept ``kwargs``.
@@ -71,7 +82,11 @@ def hashed_loader_kwargs(fn: Callable[..., Any], kwargs: dict[str, Any], ref: st
     try:
         bound = sig.bind(**kwargs)
     except TypeError as e:
-        accepted = [p.name for p in sig.parameters.values() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        accepted = [
+            p.name
+            for p in sig.parameters.values()
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
         raise ConfigError(f"loader_kwargs for {ref}: {e}; the loader accepts {accepted}") from None
     bound.apply_defaults()
     out: dict[str, Any] = {}
@@ -82,7 +97,9 @@ def hashed_loader_kwargs(fn: Callable[..., Any], kwargs: dict[str, Any], ref: st
         elif name not in LOCATION_KWARGS:
             out[name] = value
     # Defaults may be non-JSON (e.g. a Path); the metadata must be plain JSON.
-    return json.loads(json.dumps({k: v for k, v in out.items() if k not in LOCATION_KWARGS}, default=str))
+    return json.loads(
+        json.dumps({k: v for k, v in out.items() if k not in LOCATION_KWARGS}, default=str)
+    )
 
 
 async def call_loader(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
@@ -133,7 +150,9 @@ def write_rows(rows: Iterable[Any], path: Path, ref: str) -> int:
     return n
 
 
-async def prepare_dataset(config: PrepareDatasetConfig, input_atoms: dict[str, Any], temp_workspace: Path) -> list[AtomConstructor]:
+async def prepare_dataset(
+    config: PrepareDatasetConfig, input_atoms: dict[str, Any], temp_workspace: Path
+) -> list[AtomConstructor]:
     """Call ``config.dataset_loader``; output: the ``prepared_dataset`` atom."""
     ref = config.dataset_loader
     fn = load_loader(ref)

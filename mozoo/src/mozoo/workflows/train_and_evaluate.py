@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field, model_validator
+
 from motools.workflow import Step, Workflow, WorkflowConfig
 from motools.workflow.eval_steps import EvaluateConfig, evaluate_model_step
 from motools.workflow.training_steps import (
@@ -32,8 +34,6 @@ from motools.workflow.training_steps import (
     submit_training_step,
     wait_for_training_step,
 )
-from pydantic import Field, model_validator
-
 from mozoo.workflows.baseline import PrepareBaseModelConfig, evaluate_base_model, prepare_base_model
 from mozoo.workflows.prepare_dataset import PrepareDatasetConfig, prepare_dataset
 
@@ -58,9 +58,19 @@ class TrainAndEvaluateConfig(WorkflowConfig):
     @classmethod
     def _baseline_needs_base_model(cls, data: Any) -> Any:
         # Asking for a baseline evaluation implies preparing the base model.
-        if isinstance(data, dict) and data.get("evaluate_base_model") is not None and data.get("prepare_base_model") is None:
+        if (
+            isinstance(data, dict)
+            and data.get("evaluate_base_model") is not None
+            and data.get("prepare_base_model") is None
+        ):
             data = {**data, "prepare_base_model": {}}
         return data
+
+    @model_validator(mode="after")
+    def _tell_base_model_step_the_backend(self) -> TrainAndEvaluateConfig:
+        if self.prepare_base_model is not None:
+            self.prepare_base_model._training_backend = self.submit_training.backend_name
+        return self
 
 
 train_and_evaluate_workflow = Workflow(
