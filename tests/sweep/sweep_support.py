@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from motools.backends import EvalBackend, EvalResult
 from motools.errors import ConfigError
 from motools.hookspecs import hookimpl
@@ -28,7 +30,6 @@ from motools.workflow.training_steps import (
     submit_training_step,
     wait_for_training_step,
 )
-from pydantic import Field
 
 EVALUATED: list[dict[str, Any]] = []
 PREPARED: list[dict[str, Any]] = []

@@ -6,11 +6,11 @@ import math
 import sys
 
 import pytest
+
 from motools.errors import UserError
 from motools.sweep import collate, collate_rows, plot_metric, run_sweep, summarize, summarize_rows
 from motools.sweep.analysis import require_pandas
 from motools.sweep.stats import describe, t_quantile
-
 from tests.sweep.sweep_support import TASK, accuracy_for, base_config, sweep_test_workflow
 
 EPOCHS = "submit_training.hyperparameters.n_epochs"

@@ -6,10 +6,10 @@ import csv
 import json
 
 import pytest
-from motools.cli.sweep_cmd import sweep_app
-from motools.errors import ConfigError, UserError
 from typer.testing import CliRunner
 
+from motools.cli.sweep_cmd import sweep_app
+from motools.errors import ConfigError, UserError
 from tests.support import test_backend
 from tests.support.plugin_dist import cli_env, make_dist, run_cli
 
@@ -170,3 +170,63 @@ def test_real_cli_in_a_subprocess(tmp_path):
     assert json.loads(r.stdout)["counts"]["succeeded"] == 4
     r = run_cli("sweep", "plan", str(tmp_path / "nope.yaml"), env=env)
     assert r.code == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.timeout(120)
+def test_interrupted_sweep_resumes_without_resubmitting(tmp_path):
+    """SIGINT while a training job runs: the sweep is marked interrupted; re-running re-attaches."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from motools.store import get_store
+    from tests.support.plugin_dist import motools_cmd
+
+    site = make_dist(
+        tmp_path / "site",
+        "sweep-test-plugin",
+        {
+            "sweep_test": "tests.sweep.sweep_support",
+            "sweep_test_backend": "tests.support.test_backend",
+        },
+    )
+    env = cli_env(site, load="sweep-test-plugin")
+    path = tmp_path / "slow.yaml"
+    path.write_text(
+        SWEEP.format(epochs="[1]", fail='[""]', extra="")
+        .replace("replicates: 2", "replicates: 1")
+        .replace("{n_epochs: 1}", "{n_epochs: 1, steps: 60}")
+        .replace("{poll_interval: 0.01}", "{poll_interval: 0.05, max_poll_interval: 0.05}")
+    )
+    proc = subprocess.Popen(
+        motools_cmd("sweep", "run", str(path), "--json", "--user", "alice"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    store = get_store(os.environ["MOTOOLS_HOME"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        rows = store.index.query(
+            "SELECT key FROM kv WHERE namespace='test_backend_jobs' AND key LIKE 'testjob-%'"
+        )
+        if rows:
+            break
+        time.sleep(0.1)
+    assert rows, "the training job was never submitted"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    r = run_cli("sweep", "ls", "--json", env=env)
+    (sweep,) = json.loads(r.stdout)
+    assert sweep["status"] == "interrupted"
+    r = run_cli("sweep", "run", str(path), "--json", "--user", "alice", "-q", env=env)
+    assert r.code == 0, r
+    assert json.loads(r.stdout)["points"][0]["status"] == "succeeded"
+    jobs = store.index.query(
+        "SELECT key FROM kv WHERE namespace='test_backend_jobs' AND key LIKE 'testjob-%'"
+    )
+    assert len(jobs) == 1  # re-attached to the interrupted job, not submitted again

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from motools.errors import ConfigError
 from motools.sweep import SweepDefinition, load_sweep_file, plan_sweep, run_sweep
 from motools.sweep.definition import expand_points, short_names
-
 from tests.support import test_backend
 from tests.sweep.sweep_support import base_config, sweep_test_workflow
 

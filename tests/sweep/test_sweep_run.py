@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 
+import pytest
+
+from motools.errors import ConfigError
 from motools.store.leases import try_acquire
 from motools.sweep import SweepDefinition, SweepResult, arun_sweep, plan_sweep, run_sweep
 from motools.sweep.progress import SweepProgress
 from motools.sweep.records import list_sweeps
-
 from tests.support import test_backend
 from tests.sweep import sweep_support
 from tests.sweep.sweep_support import accuracy_for, base_config, sweep_test_workflow
@@ -196,3 +199,53 @@ def test_accuracy_follows_the_fake_backend(sweep_env):
         for p in res.points
     ]
     assert accs == [accuracy_for(3, seed) for seed in (0, 1, 2)]
+
+
+def test_grid_over_input_atoms(sweep_env, tmp_path):
+    """``input_atoms.NAME`` sweeps a workflow input (e.g. several datasets or models)."""
+    from motools.sweep import collate
+    from motools.workflow import AtomConstructor, Step, StepConfig, Workflow, WorkflowConfig
+
+    class CountConfig(StepConfig):
+        scale: int = 1
+
+    class CountWorkflowConfig(WorkflowConfig):
+        count: CountConfig = CountConfig()
+
+    def count(config, inputs, ws):
+        n = inputs["data"].count() * config.scale
+        return [
+            AtomConstructor(
+                "eval_results", None, "eval", {"results": {"rows": {"count": {"n": n}}}}
+            )
+        ]
+
+    wf = Workflow(
+        "count_rows",
+        {"data": "dataset"},
+        [Step("count", count, {"data": "dataset"}, {"eval_results": "eval"}, CountConfig)],
+        CountWorkflowConfig,
+    )
+    ids = []
+    for n in (2, 5):
+        f = tmp_path / f"d{n}.jsonl"
+        f.write_text(
+            "".join(
+                json.dumps({"messages": [{"role": "user", "content": str(i)}]}) + "\n"
+                for i in range(n)
+            )
+        )
+        ids.append(sweep_env.create_atom("dataset", "alice", f, {"num_rows": n}).id)
+    res = run_sweep(wf, {}, {"input_atoms.data": ids, "count.scale": [1, 10]}, user="alice")
+    assert res.ok
+    df = collate(res)
+    assert list(df.columns[:4]) == ["point", "replicate", "data", "scale"]
+    assert list(df.value) == [2, 20, 5, 50] and list(df.data) == [ids[0], ids[0], ids[1], ids[1]]
+    bad = SweepDefinition(wf, {}, {"input_atoms.model": ids})
+
+
+    with pytest.raises(
+        ConfigError,
+        match=r"sweep.grid.input_atoms.model: workflow 'count_rows' has inputs \['data'\]",
+    ):
+        plan_sweep(bad, user="alice")
