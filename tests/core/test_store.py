@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +287,9 @@ def test_stats_verify_and_gc(store: Any, tmp_path: Path) -> None:
     orphan = store.objects_dir / "ab" / ("ab" + "0" * 62)
     orphan.mkdir(parents=True)
     (orphan / "x").write_bytes(b"12345")
+    fresh = store.gc(dry_run=True)
+    assert fresh["removed_objects"] == [] and fresh["kept_recent_objects"] == [orphan.name]
+    os.utime(orphan, (time.time() - 7200, time.time() - 7200))  # older than the grace period
     dry = store.gc(dry_run=True)
     assert dry["removed_objects"] == [orphan.name] and dry["freed_bytes"] == 5 and orphan.exists()
     done = store.gc()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +108,12 @@ def test_store_stats_verify_gc(home_store: Any, tmp_path: Path) -> None:
     orphan = home_store.objects_dir / "cd" / ("cd" + "1" * 62)
     orphan.mkdir(parents=True)
     (orphan / "f").write_bytes(b"x" * 2048)
+    r = run_cli("store", "gc", "--dry-run", env=env)
+    assert (
+        "would remove 0 unreferenced object(s)" in r.stdout
+        and "kept 1 unreferenced object(s) younger" in r.stdout
+    ), r
+    os.utime(orphan, (time.time() - 7200, time.time() - 7200))
     r = run_cli("store", "gc", "--dry-run", env=env)
     assert r.code == 0 and "would remove 1 unreferenced object(s), 2.0 KB" in r.stdout, r
     assert orphan.exists()

@@ -21,9 +21,13 @@ def stats(json_: JsonOpt = False) -> None:
     if json_:
         print_json(s)
         return
-    rows = [{"type": t, "atoms": v["count"], "size": _size(v["bytes"])} for t, v in s["atoms"].items()]
+    rows = [
+        {"type": t, "atoms": v["count"], "size": _size(v["bytes"])} for t, v in s["atoms"].items()
+    ]
     table(rows, ["type", "atoms", "size"], title=f"store {s['store']}")
-    typer.echo(f"{s['total_atoms']} atoms, {s['objects']} objects ({_size(s['object_bytes'])}), {s['cache_entries']} cache entries, {s['runs']} runs")
+    typer.echo(
+        f"{s['total_atoms']} atoms, {s['objects']} objects ({_size(s['object_bytes'])}), {s['cache_entries']} cache entries, {s['runs']} runs"
+    )
 
 
 @store_app.command("verify")
@@ -46,7 +50,9 @@ def verify(json_: JsonOpt = False) -> None:
 
 @store_app.command("gc")
 def gc(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be removed.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be removed.")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Remove objects that no atom references (and stale temp files); report bytes freed."""
@@ -59,4 +65,11 @@ def gc(
         print_json(r)
         return
     verb = "would remove" if dry_run else "removed"
-    typer.echo(f"{verb} {len(r['removed_objects'])} unreferenced object(s), {_size(r['freed_bytes'])}; {len(r['stale_tmp'])} stale temp dir(s)")
+    typer.echo(
+        f"{verb} {len(r['removed_objects'])} unreferenced object(s), {_size(r['freed_bytes'])}; {len(r['stale_tmp'])} stale temp dir(s)"
+    )
+    if r["kept_recent_objects"]:
+        typer.echo(
+            f"kept {len(r['kept_recent_objects'])} unreferenced object(s) younger than an hour "
+            "(possibly an atom being written now)"
+        )

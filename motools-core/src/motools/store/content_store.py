@@ -58,6 +58,10 @@ def _readonly(path: Path) -> None:
     path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
+# Unreferenced objects younger than this may belong to a write in progress (see gc).
+GC_GRACE_S = 3600.0
+
+
 class ContentStore:
     """One store directory. Safe to share between threads and processes."""
 
@@ -319,7 +323,9 @@ class ContentStore:
     # -- kv for backends --------------------------------------------------------
     def kv_get(self, namespace: str, key: str) -> Any:
         """A JSON value a backend recorded (e.g. an uploaded file id), or ``None``."""
-        rows = self.index.query("SELECT value FROM kv WHERE namespace=? AND key=?", (namespace, key))
+        rows = self.index.query(
+            "SELECT value FROM kv WHERE namespace=? AND key=?", (namespace, key)
+        )
         return json.loads(rows[0][0]) if rows else None
 
     def kv_set(self, namespace: str, key: str, value: Any) -> None:
@@ -376,44 +382,71 @@ class ContentStore:
                 continue
             actual, _size, _ = hash_tree(d)
             if actual != ch:
-                problems.append(f"corrupted object {ch} (re-hashed to {actual[:16]}...) used by {', '.join(aids)}")
+                problems.append(
+                    f"corrupted object {ch} (re-hashed to {actual[:16]}...) used by {', '.join(aids)}"
+                )
         ids = {r[0] for r in self.index.query("SELECT id FROM atoms")}
         for child, parent, role in self.index.query("SELECT child, parent, role FROM edges"):
             if child not in ids:
                 problems.append(f"dangling edge: child {child} is not in the store")
             if parent not in ids:
-                problems.append(f"dangling reference: {child} was made from {role}={parent}, which is not in the store")
+                problems.append(
+                    f"dangling reference: {child} was made from {role}={parent}, which is not in the store"
+                )
         for key, step, outputs in self.index.query("SELECT key, step, outputs FROM step_cache"):
             for name, aid in json.loads(outputs).items():
                 if aid not in ids:
-                    problems.append(f"dangling cache entry {key[:12]} ({step}): output {name}={aid} missing")
+                    problems.append(
+                        f"dangling cache entry {key[:12]} ({step}): output {name}={aid} missing"
+                    )
         return problems
 
-    def gc(self, dry_run: bool = False) -> dict[str, Any]:
-        """Remove objects no atom references and stale staging dirs; report bytes."""
-        referenced = {r[0] for r in self.index.query("SELECT DISTINCT content_hash FROM atoms") if r[0]}
-        removed, freed = [], 0
+    def gc(self, dry_run: bool = False, grace_s: float = GC_GRACE_S) -> dict[str, Any]:
+        """Remove objects no atom references and stale staging dirs; report bytes.
+
+        Objects younger than ``grace_s`` are kept: a writer renames its object into
+        place before its index transaction, so a fresh unreferenced object may be an
+        atom being written right now by another process.
+        """
+        import time
+
+        now = time.time()
+        referenced = {
+            r[0] for r in self.index.query("SELECT DISTINCT content_hash FROM atoms") if r[0]
+        }
+        removed, freed, recent = [], 0, []
         for d in self.objects_dir.glob("*/*"):
             if d.name in referenced or not d.is_dir():
+                continue
+            try:
+                if now - d.stat().st_mtime < grace_s:
+                    recent.append(d.name)
+                    continue
+            except OSError:
                 continue
             size = sum(f.stat().st_size for f in d.rglob("*") if f.is_file())
             removed.append(d.name)
             freed += size
             if not dry_run:
                 _rmtree_writable(d)
-        import time
 
         stale = []
         for d in self.tmp_dir.iterdir():
             try:
-                age = time.time() - d.stat().st_mtime
+                age = now - d.stat().st_mtime
             except OSError:
                 continue
             if age > 24 * 3600:
                 stale.append(d.name)
                 if not dry_run:
                     _rmtree_writable(d)
-        return {"removed_objects": removed, "freed_bytes": freed, "stale_tmp": stale, "dry_run": dry_run}
+        return {
+            "removed_objects": removed,
+            "freed_bytes": freed,
+            "stale_tmp": stale,
+            "kept_recent_objects": recent,
+            "dry_run": dry_run,
+        }
 
 
 def _rmtree_writable(path: Path) -> None:
