@@ -167,6 +167,40 @@ def test_model_mapping_by_provider(store: Any) -> None:
     )
 
 
+def test_openai_endpoint_details_follow_the_model(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from motools_inspect.backend import _worker_env
+
+    meta = {
+        "provider": "openai",
+        "model_id": "ft:x",
+        "organization": "org-1",
+        "api_key_env": "EXAMPLE_API_KEY",
+    }
+    m = _map(store, endpoint="https://ft.example.org/v1", **meta)
+    assert (m.base_url, m.model_args, m.env_from) == (
+        "https://ft.example.org/v1",
+        {"organization": "org-1"},
+        {"OPENAI_API_KEY": "EXAMPLE_API_KEY"},
+    )
+    monkeypatch.delenv("EXAMPLE_API_KEY", raising=False)
+    with pytest.raises(
+        UserError, match=r"reads its API key from \$EXAMPLE_API_KEY, which is not set"
+    ):
+        _worker_env(m, Path("/tmp/out"))
+    monkeypatch.setenv("EXAMPLE_API_KEY", "sk-example-key-0123456789")
+    assert _worker_env(m, Path("/tmp/out"))["OPENAI_API_KEY"] == "sk-example-key-0123456789"
+    # a model trained at OpenAI is evaluated there even when $OPENAI_BASE_URL points elsewhere
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert (
+        _map(
+            store, provider="openai", model_id="ft:y", endpoint="https://api.openai.com/v1"
+        ).base_url
+        == "https://api.openai.com/v1"
+    )
+
+
 def test_hf_model_uses_the_stored_weights(store: Any, tmp_path: Path) -> None:
     from motools_inspect.model_mapping import inspect_model_for
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from motools.backends import EvalBackend, EvalResult
-from motools.errors import ConfigError
+from motools.errors import ConfigError, UserError
 from motools.workflow.config import redact
 from motools_inspect.errors import EvalFailed
 from motools_inspect.eval_kwargs import validate_eval_kwargs
@@ -48,8 +48,7 @@ class InspectBackend(EvalBackend):
         model_args = _merge_model_args(target, kwargs.pop("model_args", None))
         dirs = InspectDirs.for_store(model.store.root).ensure()
         output_dir = Path(output_dir).resolve()
-        env = dict(os.environ)
-        env["INSPECT_LOG_DIR"] = str(output_dir)
+        env = _worker_env(target, output_dir)
         request = {
             "task": ref.to_json(),
             "model": target.model,
@@ -95,6 +94,19 @@ def _merge_model_args(target: InspectModel, from_kwargs: Any) -> dict[str, Any] 
             )
         return from_kwargs
     return {**target.model_args, **from_kwargs}
+
+
+def _worker_env(target: InspectModel, output_dir: Path) -> dict[str, str]:
+    """This process's environment as Inspect should see it for this evaluation."""
+    env = dict(os.environ)
+    env["INSPECT_LOG_DIR"] = str(output_dir)
+    for var, source in target.env_from.items():
+        if not os.environ.get(source):
+            raise UserError(
+                f"the model's endpoint reads its API key from ${source}, which is not set"
+            )
+        env[var] = os.environ[source]
+    return env
 
 
 def _import_roots() -> list[str]:

@@ -8,7 +8,10 @@ First match wins:
 2. provider ``inspect``: ``model_id`` is already an Inspect model string
    (``mockllm/model``, ``anthropic/claude-...``, ``together/x``) and passes through.
 3. provider ``openai``: ``openai/<model_id>``, with the endpoint (metadata ``endpoint``
-   or ``base_url``) as ``model_base_url`` unless it is OpenAI's default.
+   or ``base_url``) as ``model_base_url`` unless it is OpenAI's default (which is then
+   only passed when ``OPENAI_BASE_URL`` would otherwise send the requests elsewhere).
+   ``organization`` / ``project`` become model args; a key kept in another variable
+   (metadata ``api_key_env``) is handed to Inspect as ``OPENAI_API_KEY``.
 4. provider ``hf``: Inspect's ``hf/`` provider on the atom's local weights directory
    (``hf/<model_id>`` when the atom stores no weights).
 
@@ -17,6 +20,7 @@ Anything else is a :class:`UserError` that says how to make the model evaluable.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +36,8 @@ class InspectModel:
     model: str
     base_url: str | None = None
     model_args: dict[str, Any] = field(default_factory=dict)
+    env_from: dict[str, str] = field(default_factory=dict)
+    """Environment variables to set for Inspect, by the *name* of the variable to copy."""
 
 
 def inspect_model_for(atom: Any) -> InspectModel:
@@ -59,11 +65,7 @@ def inspect_model_for(atom: Any) -> InspectModel:
             )
         return InspectModel(model_id)
     if provider == "openai":
-        endpoint = meta.get("endpoint") or meta.get("base_url")
-        base_url = None
-        if endpoint and str(endpoint).rstrip("/") != OPENAI_DEFAULT_BASE_URL:
-            base_url = str(endpoint)
-        return InspectModel(f"openai/{model_id}", base_url)
+        return _openai_model(meta, model_id)
     if provider == "hf":
         wd = atom.weights_dir
         return InspectModel(f"hf/{wd}" if wd is not None else f"hf/{model_id}")
@@ -72,3 +74,16 @@ def inspect_model_for(atom: Any) -> InspectModel:
         "the producing backend should set metadata 'inspect_model' (an Inspect model string), "
         "or use provider 'openai', 'hf' or 'inspect'"
     )
+
+
+def _openai_model(meta: dict[str, Any], model_id: str) -> InspectModel:
+    endpoint = str(meta.get("endpoint") or meta.get("base_url") or "").rstrip("/")
+    base_url = None
+    if endpoint and endpoint != OPENAI_DEFAULT_BASE_URL:
+        base_url = endpoint
+    elif endpoint and os.environ.get("OPENAI_BASE_URL", "").rstrip("/") not in ("", endpoint):
+        base_url = endpoint  # the model lives at OpenAI: do not follow $OPENAI_BASE_URL elsewhere
+    args = {k: meta[k] for k in ("organization", "project") if meta.get(k)}
+    key_env = meta.get("api_key_env")
+    env_from = {"OPENAI_API_KEY": str(key_env)} if key_env and key_env != "OPENAI_API_KEY" else {}
+    return InspectModel(f"openai/{model_id}", base_url, args, env_from)

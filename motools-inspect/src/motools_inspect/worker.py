@@ -219,11 +219,12 @@ def _forget_models() -> None:
 
 
 def warm_up(data_dir: str) -> None:
-    """Import Inspect and run a one-sample mock evaluation, before the first request.
+    """Run a one-sample mock evaluation while no request is waiting.
 
     Inspect imports much of itself (and model SDKs) lazily during the first evaluation
-    of a process; paying that here makes a started worker answer its first request as
-    fast as later ones.  Failures are only reported: the real request will show them.
+    of a process; paying that while idle makes a started worker answer its first
+    request as fast as later ones.  Failures are only reported: a real request will
+    show them.
     """
     import tempfile
 
@@ -252,6 +253,15 @@ def warm_up(data_dir: str) -> None:
 
 
 # -- the serving loop ------------------------------------------------------------------
+
+
+def _request_waiting() -> bool:
+    """Whether a request is already waiting on stdin (then warming up would only delay it)."""
+    if os.name != "posix":
+        return False
+    import select
+
+    return bool(select.select([sys.stdin], [], [], 0)[0])
 
 
 class _IdleTimer:
@@ -284,7 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # prints (by Inspect or a task) go to stderr, never into the protocol
     redirect_inspect_dirs(args.data, args.cache)
-    warm_up(args.data)
+    import inspect_ai  # noqa: F401  (seconds; paid once per worker)
+
+    if not _request_waiting():
+        warm_up(args.data)
 
     proto.write(
         json.dumps({"ready": True, "pid": os.getpid(), "protocol": PROTOCOL_VERSION}) + "\n"

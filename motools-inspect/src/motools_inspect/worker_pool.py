@@ -243,6 +243,20 @@ class WorkerPool:
         with self._lock:
             return sorted(w.pid for w in self._all if w.alive())
 
+    def release(self) -> None:
+        """Without waiting: close idle workers' stdin (they exit), kill busy ones."""
+        with self._lock:
+            workers, idle, self._all, self._idle = list(self._all), set(self._idle), set(), []
+        for w in workers:
+            if w in idle:
+                try:
+                    if w.proc.stdin is not None:
+                        w.proc.stdin.close()
+                except OSError:
+                    pass
+            else:
+                w.kill()
+
     def shutdown(self) -> None:
         """Close every worker (idle ones exit at once; busy ones are killed)."""
         with self._lock:
@@ -273,4 +287,13 @@ def shutdown_pools() -> None:
         p.shutdown()
 
 
-atexit.register(shutdown_pools)
+def _release_at_exit() -> None:
+    """At interpreter exit: idle workers get EOF and exit by themselves; busy ones are killed."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for p in pools:
+        p.release()
+
+
+atexit.register(_release_at_exit)
