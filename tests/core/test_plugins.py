@@ -340,3 +340,31 @@ def test_loading_every_installed_plugin_imports_no_heavy_sdk() -> None:
     out = json.loads(p.stdout.strip().splitlines()[-1])
     assert "example" in out["plugins"]  # the installed plugins really were loaded
     assert out["heavy"] == [], f"loading plugins imported {out['heavy']}"
+
+
+def test_register_workflows_hook_that_raises_is_skipped_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Failing:
+        @hookimpl
+        def register_workflows(self, register: Any) -> None:
+            register(WorkflowSpec(name="half_registered", impl="a:b"))
+            raise ImportError("No module named 'missing_dependency'")
+
+    class Fine:
+        @hookimpl
+        def register_workflows(self, register: Any) -> None:
+            register(WorkflowSpec(name="fine_workflow", impl="c:d"))
+
+    pl.register_plugin(Failing(), name="failing_plugin")
+    pl.register_plugin(Fine(), name="fine_plugin")
+    with pytest.warns(
+        RuntimeWarning, match="'failing_plugin' failed in register_workflows.*missing_dependency"
+    ):
+        assert set(pl.workflows()) == {"fine_workflow"}
+    monkeypatch.setenv("MOTOOLS_STRICT_PLUGINS", "1")
+    pl._cache.clear()
+    with pytest.raises(ImportError, match="missing_dependency"):
+        pl.workflows()
+    pl.unregister_plugin("failing_plugin")
+    pl.unregister_plugin("fine_plugin")

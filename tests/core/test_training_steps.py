@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from motools.atoms import Atom
+from motools.errors import UserError
 from motools.store.content_store import ContentStore
 from motools.workflow import WorkflowFailed, run_workflow
 from motools.workflow.cache import StepCache
@@ -139,8 +140,14 @@ def test_evaluate_model_step_keeps_every_scorer(store: Any) -> None:
     }
     assert ev.samples == {"tiny_task": 4}
     assert ev.metric(scorer="constant") == 0.5
-    with pytest.raises(Exception, match="several scorers"):
+    with pytest.raises(UserError, match="several scorers"):
         ev.metric()
+    with pytest.raises(UserError, match=r"no scorer 'nope'; scorers: \['constant', 'length'\]"):
+        ev.metric(scorer="nope")
+    with pytest.raises(UserError, match="no task 'other'"):
+        ev.metric(task="other", scorer="length")
+    with pytest.raises(UserError, match=r"no metric 'f1'; metrics: \['accuracy'\]"):
+        ev.metric(scorer="length", metric="f1")
     assert [p.name for p in ev.log_files()] == ["log.json"]
     assert {r["scorer"] for r in ev.rows()} == {"length", "constant"}
     bad = {

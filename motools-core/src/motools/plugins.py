@@ -68,6 +68,10 @@ def _canonical(name: str | None) -> str | None:
     return None if name is None else re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _strict() -> bool:
+    return os.environ.get("MOTOOLS_STRICT_PLUGINS", "") not in ("", "0")
+
+
 def _tracing() -> bool:
     return os.environ.get("MOTOOLS_TRACE_PLUGINS", "") not in ("", "0")
 
@@ -106,7 +110,7 @@ def load_plugins() -> None:
         if allowed is None
         else {_canonical(a.strip()) for a in allowed.split(",") if a.strip()}
     )
-    strict = os.environ.get("MOTOOLS_STRICT_PLUGINS", "") not in ("", "0")
+    strict = _strict()
     for ep in _entry_points():
         dist = getattr(ep, "dist", None)
         dist_name = dist.name if dist is not None else None
@@ -235,7 +239,21 @@ def _collect(hook_name: str, key: Any) -> dict[str, Any]:
             result[name] = item
             owners[name] = _plugin
 
-        impl.function(register=register)
+        try:
+            impl.function(register=register)
+        except PluginError:
+            raise
+        except Exception as exc:  # e.g. a lazy import inside the hook: skip this plugin
+            if _strict():
+                raise
+            for name in [n for n, owner in owners.items() if owner == plugin_name]:
+                del result[name], owners[name]
+            warnings.warn(
+                f"motools: plugin {plugin_name!r} failed in {hook_name} and was skipped: "
+                f"{type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     if _tracing():
         print(f"motools trace: {hook_name} done: {sorted(result)}", file=sys.stderr)
     _cache[hook_name] = result

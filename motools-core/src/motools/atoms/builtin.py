@@ -177,17 +177,28 @@ class EvalAtom(Atom):
         """The raw evaluation log files stored in the atom."""
         return [p for p in self.files() if p.suffix in (".eval", ".json")]
 
-    def metric(self, task: str | None = None, scorer: str | None = None, metric: str = "accuracy") -> float:
+    def metric(
+        self, task: str | None = None, scorer: str | None = None, metric: str = "accuracy"
+    ) -> float:
         """One metric value; ``task``/``scorer`` may be omitted when unambiguous."""
         res = self.results
         tasks = [task] if task else list(res)
         if len(tasks) != 1:
             raise UserError(f"eval {self.id} has several tasks {list(res)}: name one")
+        if tasks[0] not in res:
+            raise UserError(f"eval {self.id} has no task {tasks[0]!r}; tasks: {list(res)}")
         scorers = res[tasks[0]]
         names = [scorer] if scorer else list(scorers)
         if len(names) != 1:
             raise UserError(f"eval {self.id} has several scorers {list(scorers)}: name one")
-        return float(scorers[names[0]][metric])
+        if names[0] not in scorers:
+            raise UserError(f"eval {self.id} has no scorer {names[0]!r}; scorers: {list(scorers)}")
+        metrics = scorers[names[0]]
+        if metric not in metrics:
+            raise UserError(
+                f"eval {self.id}: scorer {names[0]!r} has no metric {metric!r}; metrics: {list(metrics)}"
+            )
+        return float(metrics[metric])
 
     def rows(self) -> list[dict[str, Any]]:
         """Tidy rows: one per task x scorer x metric."""
