@@ -192,3 +192,13 @@ def test_missing_pandas_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(UserError, match=r"pip install 'motools-core\[analysis\]'"):
         require_pandas()
+
+
+def test_plot_never_pools_other_parameters(epochs_sweep, tmp_path):
+    df = collate(epochs_sweep)
+    fig = plot_metric(df, x="n_epochs", y="accuracy")  # limit varies too: one line per limit
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["limit=1", "limit=2"]
+    fig = plot_metric(df, x="n_epochs", y="accuracy", where={"limit": 2})
+    assert fig.axes[0].get_legend() is None
+    with pytest.raises(UserError, match=r"no rows with limit = 7; values: \['1', '2'\]"):
+        plot_metric(df, x="n_epochs", y="accuracy", where={"limit": 7})

@@ -97,7 +97,18 @@ def test_run_json_then_ls_status_results_plot(sweep_env, tmp_path):
 
     png, page = tmp_path / "acc.png", tmp_path / "acc.html"
     r = invoke(
-        "plot", sid, "--x", "n_epochs", "--metric", "accuracy", "-o", str(png), "--html", str(page)
+        "plot",
+        sid,
+        "--x",
+        "n_epochs",
+        "--metric",
+        "accuracy",
+        "-o",
+        str(png),
+        "--html",
+        str(page),
+        "--where",
+        "fail=",
     )
     assert r.exit_code == 0, r.output
     assert png.read_bytes()[:4] == b"\x89PNG" and "<svg" in page.read_text()

@@ -243,7 +243,6 @@ def test_grid_over_input_atoms(sweep_env, tmp_path):
     assert list(df.value) == [2, 20, 5, 50] and list(df.data) == [ids[0], ids[0], ids[1], ids[1]]
     bad = SweepDefinition(wf, {}, {"input_atoms.model": ids})
 
-
     with pytest.raises(
         ConfigError,
         match=r"sweep.grid.input_atoms.model: workflow 'count_rows' has inputs \['data'\]",

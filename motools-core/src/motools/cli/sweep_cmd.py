@@ -320,16 +320,44 @@ def plot(
     error: Annotated[
         str, typer.Option("--error", help="Error bars: ci95, sem, std or none.")
     ] = "ci95",
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where", help="Keep rows with PARAM=VALUE (repeatable), e.g. --where limit=50."
+        ),
+    ] = None,
 ) -> None:
-    """Plot a metric against a swept parameter, error bars from the replicates."""
+    """Plot a metric against a swept parameter, error bars from the replicates.
+
+    Parameters other than --x and --hue that vary are drawn as separate lines, never
+    averaged together; --where fixes them instead.
+    """
+    import yaml
+
     from motools.cli.output import info
+    from motools.errors import UserError
     from motools.store import get_store
     from motools.sweep.plotting import plot_metric
     from motools.sweep.records import load_sweep
 
+    filters: dict[str, Any] = {}
+    for w in where or []:
+        key, sep, raw = w.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--where {w!r}: expected PARAM=VALUE, e.g. --where limit=50")
+        filters[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
     store = get_store()
     sw = load_sweep(store, sweep_id)
     plot_metric(
-        sw, x=x, y=metric, hue=hue, task=task, scorer=scorer, out=out, html=html, error=error
+        sw,
+        x=x,
+        y=metric,
+        hue=hue,
+        task=task,
+        scorer=scorer,
+        out=out,
+        html=html,
+        error=error,
+        where=filters,
     )
     info(f"wrote {out}" + (f" and {html}" if html else ""))

@@ -80,6 +80,7 @@ def plot_metric(
     html: str | Path | None = None,
     error: str = "ci95",
     title: str | None = None,
+    where: dict[str, Any] | None = None,
 ) -> Any:
     """Plot metric ``y`` against parameter ``x`` (one line per ``hue`` value); return the Figure.
 
@@ -88,7 +89,9 @@ def plot_metric(
     mean over replicates with error bars (``error``: ``ci95``, ``sem``, ``std`` or
     ``none``) and the individual replicates as faint dots.  ``out`` writes a PNG,
     ``html`` a self-contained interactive HTML page.  ``task``/``scorer``/``output``
-    pick one series when the results hold several.
+    pick one series when the results hold several; ``where={"limit": 50}`` keeps the
+    rows with those parameter values.  Other parameters that vary are never pooled:
+    each combination becomes its own line.
     """
     if error not in ERRORS:
         raise UserError(f"error must be one of {sorted(ERRORS)}, got {error!r}")
@@ -113,10 +116,24 @@ def plot_metric(
             rows = [r for r in rows if r.get(key) == want]
             if not rows:
                 raise UserError(f"no {key} {want!r} for metric {y!r}; {key}s: {have}")
+    for name, want in (where or {}).items():
+        col = resolve_column(name, columns, paths)
+        have = sorted({str(r.get(col)) for r in rows})
+        rows = [r for r in rows if r.get(col) == want or str(r.get(col)) == str(want)]
+        if not rows:
+            raise UserError(f"no rows with {col} = {want!r}; values: {have}")
     combos = list(dict.fromkeys(tuple(r.get(k) for k in ROW_KEYS[:3]) for r in rows))
+    # Parameters that are neither plotted nor replicate axes must not be averaged together.
+    axes = replicate_axes(columns)
+    others = [
+        c
+        for c in param_columns(columns)
+        if c not in (xcol, hcol) and c not in axes and len({str(r.get(c)) for r in rows}) > 1
+    ]
 
     def series_of(r: dict[str, Any]) -> str:
         parts = [str(r.get(hcol))] if hcol else []
+        parts += [f"{c}={r.get(c)}" for c in others]
         if len(combos) > 1:
             parts.append(
                 "/".join(
@@ -159,7 +176,8 @@ def plot_metric(
             color=colors[s],
             capsize=4,
             linewidth=1.6,
-            marker=None,
+            marker="o",
+            markersize=6,
             label=name,
             linestyle="-" if numeric else "none",
         )
@@ -186,14 +204,18 @@ def plot_metric(
         ax.set_xticks([pos[v] for v in xs_all], [str(v) for v in xs_all])
     ax.set_xlabel(xcol)
     ax.set_ylabel(y)
-    where = "/".join(str(c) for c in combos[0][1:] if c is not None) if len(combos) == 1 else ""
-    ax.set_title(title or f"{y} vs {xcol}" + (f"  ({where})" if where else ""), fontsize=11)
+    context = ["/".join(str(c) for c in combos[0][1:] if c is not None)] if len(combos) == 1 else []
+    context += [f"{k}={v}" for k, v in (where or {}).items()]
+    subtitle = ", ".join(c for c in context if c)
+    ax.set_title(title or f"{y} vs {xcol}" + (f"  ({subtitle})" if subtitle else ""), fontsize=11)
     ax.grid(True, alpha=0.3)
     if hcol or len(groups) > 1:
-        ax.legend(title=hcol, fontsize=8, title_fontsize=8, frameon=False)
+        ax.legend(title=hcol or None, fontsize=8, title_fontsize=8, frameon=False)
     n_text = f"n = {min(ns)}" if len(ns) == 1 else f"n = {min(ns)}-{max(ns)}"
-    axes = [a for a in replicate_axes(columns) if a not in (xcol, hcol)]
-    averaged = ", ".join("replicates" if a == "replicate" else a for a in axes) or "replicates"
+    averaged_axes = [a for a in axes if a not in (xcol, hcol)]
+    averaged = (
+        ", ".join("replicates" if a == "replicate" else a for a in averaged_axes) or "replicates"
+    )
     caption = f"Points: mean over {averaged} ({n_text} each)"
     if error != "none":
         caption += f"; error bars: {ERRORS[error]}; dots: individual values"
