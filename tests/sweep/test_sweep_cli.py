@@ -77,7 +77,7 @@ def test_run_json_then_ls_status_results_plot(sweep_env, tmp_path):
     assert st["sweep_id"] == sid and st["status"] == "succeeded" and st["source"] == str(path)
     assert [p["run_id"] for p in st["points"]] == [p["run_id"] for p in out["points"]]
     r = invoke("status", sid)
-    assert r.exit_code == 0 and "n_epochs=2, fail=" in r.stdout and "succeeded" in r.stdout
+    assert r.exit_code == 0 and "n_epochs=2, fail=''" in r.stdout and "succeeded" in r.stdout
 
     r = invoke("results", sid, "--json")
     res = json.loads(r.stdout)
@@ -151,7 +151,7 @@ def test_bad_inputs_are_user_errors(sweep_env, tmp_path):
     msg = str(r.exception)
     assert (
         "bad.yaml" in msg
-        and "point 2 (n_epochs=1, fail=, limit=0, replicate=0) and points 3, 6, 7" in msg
+        and "point 2 (n_epochs=1, fail='', limit=0, replicate=0) and points 3, 6, 7" in msg
     )
     r = invoke("status", "sw-nope")
     assert isinstance(r.exception, UserError) and "no sweep 'sw-nope'" in str(r.exception)

@@ -22,7 +22,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 def _params_text(params: dict[str, Any], names: dict[str, str]) -> str:
-    return ", ".join(f"{names.get(k, k)}={v}" for k, v in params.items()) or "-"
+    from motools.sweep.definition import format_params
+
+    return format_params(params, names) or "-"
 
 
 def _short(text: str | None, n: int = 100) -> str:

@@ -43,6 +43,20 @@ SWEEP_KEYS = ("grid", "replicates", "seed_paths")
 INPUTS_PREFIX = "input_atoms"
 
 
+def format_value(value: Any) -> str:
+    """A parameter value for labels: plain, but quoted when empty or ambiguous."""
+    if isinstance(value, str) and (
+        not value or value.strip() != value or any(c in value for c in ",=")
+    ):
+        return repr(value)
+    return str(value)
+
+
+def format_params(params: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """``n_epochs=3, limit=50`` (short names when ``names`` is given)."""
+    return ", ".join(f"{(names or {}).get(p, p)}={format_value(v)}" for p, v in params.items())
+
+
 @dataclass
 class SweepPoint:
     """One workflow run of a sweep: its grid values, replicate, seeds and full config."""
@@ -56,9 +70,9 @@ class SweepPoint:
 
     def label(self, names: dict[str, str] | None = None) -> str:
         """``n_epochs=3, limit=50, replicate=1`` (short names when ``names`` is given)."""
-        parts = [f"{(names or {}).get(p, p)}={v}" for p, v in self.params.items()]
-        parts.append(f"replicate={self.replicate}")
-        return ", ".join(parts)
+        return ", ".join(
+            filter(None, [format_params(self.params, names), f"replicate={self.replicate}"])
+        )
 
 
 @dataclass

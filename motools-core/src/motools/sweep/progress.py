@@ -40,7 +40,10 @@ class SweepProgress:
 
     # -- numbers -------------------------------------------------------------------
     def label(self, event: dict[str, Any]) -> str:
-        parts = [f"{self.names.get(k, k)}={v}" for k, v in (event.get("params") or {}).items()]
+        from motools.sweep.definition import format_params
+
+        text = format_params(event.get("params") or {}, self.names)
+        parts = [text] if text else []
         if self.replicates > 1:
             parts.append(f"replicate={event.get('replicate')}")
         return ", ".join(parts) or "base config"
