@@ -176,7 +176,9 @@ def run_request(req: dict[str, Any]) -> dict[str, Any]:
 
         kwargs = dict(req.get("eval_kwargs") or {})
         tasks, task_args = resolve_task(req["task"], kwargs.pop("task_args", {}))
-        model_args = mock_outputs(req["model"], dict(req.get("model_args") or {}))
+        model_args = req.get("model_args") or {}
+        if isinstance(model_args, dict):  # else: a JSON/YAML file that Inspect reads
+            model_args = mock_outputs(req["model"], model_args)
         kwargs.setdefault("ctl_server", False)
         started = time.time()
         logs = inspect_ai.eval(
