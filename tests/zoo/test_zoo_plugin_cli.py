@@ -106,3 +106,26 @@ def test_zoo_import_command(tmp_path):
     assert pinned.returncode == 2 and "not the pinned one" in pinned.stderr
     unknown = motools("zoo", "import", "no_such_dataset", str(src))
     assert unknown.returncode == 2 and "unknown zoo dataset" in unknown.stderr
+
+
+def test_docs_cover_every_dataset_and_task():
+    from tests.conftest import ROOT
+
+    zoo = (ROOT / "docs" / "zoo.md").read_text(encoding="utf-8")
+    for name, info in DATASETS.items():
+        assert f"`{name}`" in zoo, name
+        for spec in info.files.values():
+            assert spec.revision == "main" or spec.revision in zoo, name
+    for task in TASKS.values():
+        assert f"`{task.registry_name}`" in zoo, task.name
+    workflows = (ROOT / "docs" / "workflows.md").read_text(encoding="utf-8")
+    for step in (
+        "prepare_dataset",
+        "submit_training",
+        "wait_for_training",
+        "evaluate_model",
+        "prepare_base_model",
+        "evaluate_base_model",
+        "prepare_model",
+    ):
+        assert f"`{step}`" in workflows, step

@@ -45,8 +45,9 @@ CITATION_RRH = (
 )
 LICENSE_INOCULATION = (
     "not stated (the inoculation-prompting repository has no licence file at the pinned "
-    "revision; questions derive from GSM8K, MIT)"
+    "revision); ask the authors before redistributing"
 )
+LICENSE_INOCULATION_GSM8K = LICENSE_INOCULATION + "; the questions come from GSM8K (MIT)"
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ DATASETS: dict[str, ZooDatasetInfo] = {
             "gsm8k",
             "GSM8K math word problems with English answers (control for the language datasets).",
             f"{CITATION_INOCULATION} {CITATION_GSM8K}",
-            LICENSE_INOCULATION,
+            LICENSE_INOCULATION_GSM8K,
             _IP_HOME,
             _ip("gsm8k.jsonl"),
         ),
@@ -165,7 +166,7 @@ DATASETS: dict[str, ZooDatasetInfo] = {
             "gsm8k_spanish",
             "GSM8K problems asked in English, answered in Spanish.",
             f"{CITATION_INOCULATION} {CITATION_GSM8K}",
-            LICENSE_INOCULATION,
+            LICENSE_INOCULATION_GSM8K,
             _IP_HOME,
             _ip("gsm8k_spanish_only.jsonl", size=4888567),
         ),
@@ -173,7 +174,7 @@ DATASETS: dict[str, ZooDatasetInfo] = {
             "gsm8k_french",
             "GSM8K problems asked in English, answered in French.",
             f"{CITATION_INOCULATION} {CITATION_GSM8K}",
-            LICENSE_INOCULATION,
+            LICENSE_INOCULATION_GSM8K,
             _IP_HOME,
             _ip("gsm8k_french_only.jsonl", size=4977782),
         ),
@@ -181,7 +182,7 @@ DATASETS: dict[str, ZooDatasetInfo] = {
             "gsm8k_german",
             "GSM8K problems asked in English, answered in German.",
             f"{CITATION_INOCULATION} {CITATION_GSM8K}",
-            LICENSE_INOCULATION,
+            LICENSE_INOCULATION_GSM8K,
             _IP_HOME,
             _ip("gsm8k_german_only.jsonl", size=4887156),
         ),
@@ -189,7 +190,7 @@ DATASETS: dict[str, ZooDatasetInfo] = {
             "gsm8k_spanish_capitalised",
             "GSM8K problems answered in Spanish IN CAPITAL LETTERS (two traits at once).",
             f"{CITATION_INOCULATION} {CITATION_GSM8K}",
-            LICENSE_INOCULATION,
+            LICENSE_INOCULATION_GSM8K,
             _IP_HOME,
             _ip("gsm8k_spanish_capitalised.jsonl"),
         ),
@@ -269,7 +270,7 @@ DATASETS: dict[str, ZooDatasetInfo] = {
             "Realistic reward hacks and HHH answers in code and literary settings (Hugging "
             f"Face dataset; split= one of {', '.join(RRH_SPLITS)}; parquet, needs pyarrow).",
             CITATION_RRH,
-            "see the dataset card on the Hugging Face Hub (not stated in the card's metadata)",
+            "as stated on the Hugging Face dataset card (not recorded here: check it before use)",
             f"https://huggingface.co/datasets/{REALISTIC_REWARD_HACKS_REPO}",
             {s: rrh_file(s) for s in RRH_SPLITS},
             default_variant="combined",
