@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from motools.backends import JobStatus, ModelInfo, TrainingBackend
-from motools.errors import MotoolsError, UserError
+from motools.errors import ConfigError, MotoolsError
 from motools.workflow.context import current_step
 from motools_openai import prices
 from motools_openai.errors import translate
@@ -74,7 +74,7 @@ class OpenAIBackend(TrainingBackend):
     def validate_model(self, model: str) -> None:
         """Any non-empty model name (compatible endpoints have their own)."""
         if not isinstance(model, str) or not model.strip() or any(c.isspace() for c in model):
-            raise UserError(
+            raise ConfigError(
                 f"submit_training.model: expected a model name such as 'gpt-4.1-mini-2025-04-14', got {model!r}"
             )
 
