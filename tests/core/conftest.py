@@ -61,3 +61,11 @@ def cli(core_site: Path, log: Path) -> Callable[..., CliResult]:
         return run_cli(*args, env=cli_env(core_site, **env_extra), input=input, timeout=timeout)
 
     return run
+
+
+@pytest.fixture
+def mt(core_plugins: Any, home_store: Any, log: Path) -> Callable[..., CliResult]:
+    """``mt("cache", "ls")``: motools in this process, with the core test plugin and store."""
+    from tests.support.cli_inprocess import invoke
+
+    return invoke

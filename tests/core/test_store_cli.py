@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.cli_inprocess import invoke
 from tests.support.core_workflows import write_chat_jsonl
 from tests.support.plugin_dist import cli_env, run_cli
 
@@ -34,9 +35,8 @@ def _populate(store: Any, tmp_path: Path) -> dict[str, Any]:
 
 def test_atom_ls_show_and_lineage(home_store: Any, tmp_path: Path) -> None:
     atoms = _populate(home_store, tmp_path)
-    env = cli_env(load="")
 
-    r = run_cli("atom", "ls", "--json", env=env)
+    r = invoke("atom", "ls", "--json")
     assert r.code == 0, r
     listed = json.loads(r.stdout)
     assert [a["id"] for a in listed] == [
@@ -45,27 +45,27 @@ def test_atom_ls_show_and_lineage(home_store: Any, tmp_path: Path) -> None:
         atoms["raw"].id,
     ]  # newest first
     assert set(listed[0]) == {"id", "type", "user", "created_at", "size_bytes", "metadata"}
-    r = run_cli("atom", "ls", "--type", "dataset", "--user", "bob", "--json", env=env)
+    r = invoke("atom", "ls", "--type", "dataset", "--user", "bob", "--json")
     assert [a["id"] for a in json.loads(r.stdout)] == [atoms["prep"].id]
-    r = run_cli("atom", "ls", env=env)
+    r = invoke("atom", "ls")
     assert r.code == 0 and atoms["raw"].id in r.stdout and "prepare" in r.stdout, r
 
-    r = run_cli("atom", "show", atoms["prep"].id, "--json", env=env)
+    r = invoke("atom", "show", atoms["prep"].id, "--json")
     shown = json.loads(r.stdout)
     assert shown["provenance"]["made_from"] == {"raw": atoms["raw"].id}
     assert shown["files"] == ["prep.jsonl"] and shown["data_path"] == str(
         atoms["prep"].get_data_path()
     )
-    r = run_cli("atom", "show", atoms["prep"].id, env=env)
+    r = invoke("atom", "show", atoms["prep"].id)
     assert r.code == 0 and "made_from" in r.stdout and atoms["raw"].id in r.stdout
 
-    r = run_cli("atom", "lineage", atoms["model"].id, "--json", env=env)
+    r = invoke("atom", "lineage", atoms["model"].id, "--json")
     tree = json.loads(r.stdout)
     assert tree["parents"][0]["id"] == atoms["prep"].id
     assert tree["parents"][0]["parents"][0]["id"] == atoms["raw"].id
-    r = run_cli("atom", "lineage", atoms["raw"].id, "--down", "--json", env=env)
+    r = invoke("atom", "lineage", atoms["raw"].id, "--down", "--json")
     assert json.loads(r.stdout)["children"][0]["children"][0]["id"] == atoms["model"].id
-    r = run_cli("atom", "lineage", atoms["model"].id, env=env)
+    r = invoke("atom", "lineage", atoms["model"].id)
     assert (
         r.code == 0 and "dataset:" in r.stdout and "raw:" in r.stdout and "(wf/prepare)" in r.stdout
     ), r
@@ -94,30 +94,29 @@ def test_atom_of_an_uninstalled_type_is_a_clear_error(home_store: Any, plugins: 
 
 def test_store_stats_verify_gc(home_store: Any, tmp_path: Path) -> None:
     atoms = _populate(home_store, tmp_path)
-    env = cli_env(load="")
-    r = run_cli("store", "stats", "--json", env=env)
+    r = invoke("store", "stats", "--json")
     s = json.loads(r.stdout)
     assert s["atoms"]["dataset"]["count"] == 2 and s["atoms"]["model"] == {"count": 1, "bytes": 0}
     assert s["atoms"]["dataset"]["bytes"] == atoms["raw"].size_bytes + atoms["prep"].size_bytes
-    r = run_cli("store", "stats", env=env)
+    r = invoke("store", "stats")
     assert r.code == 0 and "3 atoms" in r.stdout, r
 
-    r = run_cli("store", "verify", env=env)
+    r = invoke("store", "verify")
     assert r.code == 0 and "store OK" in r.stdout, r
 
     orphan = home_store.objects_dir / "cd" / ("cd" + "1" * 62)
     orphan.mkdir(parents=True)
     (orphan / "f").write_bytes(b"x" * 2048)
-    r = run_cli("store", "gc", "--dry-run", env=env)
+    r = invoke("store", "gc", "--dry-run")
     assert (
         "would remove 0 unreferenced object(s)" in r.stdout
         and "kept 1 unreferenced object(s) younger" in r.stdout
     ), r
     os.utime(orphan, (time.time() - 7200, time.time() - 7200))
-    r = run_cli("store", "gc", "--dry-run", env=env)
+    r = invoke("store", "gc", "--dry-run")
     assert r.code == 0 and "would remove 1 unreferenced object(s), 2.0 KB" in r.stdout, r
     assert orphan.exists()
-    r = run_cli("store", "gc", "--json", env=env)
+    r = invoke("store", "gc", "--json")
     assert json.loads(r.stdout)["removed_objects"] == [orphan.name] and not orphan.exists()
     assert atoms["raw"].get_data_path().exists()
 
@@ -126,7 +125,7 @@ def test_dangling_reference_fails_verify(home_store: Any, tmp_path: Path) -> Non
     atoms = _populate(home_store, tmp_path)
     with home_store.index.write() as c:
         c.execute("DELETE FROM atoms WHERE id=?", (atoms["raw"].id,))
-    r = run_cli("store", "verify", env=cli_env(load=""))
+    r = invoke("store", "verify")
     assert r.code == 1 and "dangling reference" in r.stdout and atoms["raw"].id in r.stdout, r
 
 
@@ -137,8 +136,7 @@ def test_store_option_chooses_the_store(tmp_path: Path) -> None:
     other.create_atom(
         "model", "zed", metadata={"provider": "p", "model_id": "m", "base_model": "b"}
     )
-    env = cli_env(load="")
-    r = run_cli("--store", str(other.root), "atom", "ls", "--json", env=env)
+    r = invoke("--store", str(other.root), "atom", "ls", "--json")
     assert [a["user"] for a in json.loads(r.stdout)] == ["zed"], r
-    r = run_cli("atom", "ls", "--json", env=env)
+    r = invoke("atom", "ls", "--json")
     assert json.loads(r.stdout) == []

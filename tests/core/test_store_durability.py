@@ -44,7 +44,7 @@ def test_concurrent_writer_processes(tmp_path: Path) -> None:
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-        assert out.strip() == "ok 50"
+        assert out.split() == ["writing", "ok", "50"]
         assert "locked" not in err.lower()
     store = ContentStore(root)
     assert _all_atoms_readable(store) == 200
@@ -63,7 +63,8 @@ def test_sigkill_during_writes_leaves_no_partial_atom(tmp_path: Path) -> None:
     rng = random.Random(1234)
     for round_ in range(6):
         p = _writer(root, f"r{round_}", 0)
-        time.sleep(rng.uniform(0.25, 0.6))
+        assert p.stdout is not None and p.stdout.readline().strip() == "writing"
+        time.sleep(rng.uniform(0.05, 0.4))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=10)
         assert p.returncode == -signal.SIGKILL

@@ -29,7 +29,7 @@ def _wait_for(predicate: Any, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def test_run_json_output_and_cached_rerun(cli: Any, tmp_path: Path, log: Path) -> None:
+def test_run_json_output_and_cached_rerun(cli: Any, mt: Any, tmp_path: Path, log: Path) -> None:
     cfg = _config(tmp_path)
     r = cli("workflow", "run", "core_pipeline", "--config", cfg, "--user", "alice", "--json")
     assert r.code == 0, r
@@ -43,7 +43,7 @@ def test_run_json_output_and_cached_rerun(cli: Any, tmp_path: Path, log: Path) -
     assert out["steps"][1]["output_atoms"]["result"].startswith("dataset-alice-")
     assert "make: running" in r.stderr, "progress goes to stderr"
 
-    r = cli(
+    r = mt(
         "workflow",
         "run",
         "core_pipeline",
@@ -58,22 +58,20 @@ def test_run_json_output_and_cached_rerun(cli: Any, tmp_path: Path, log: Path) -
     assert "cached" in r.stdout and "succeeded" in r.stdout
     assert executions(log) == ["make", "transform", "transform"]
 
-    r = cli(
-        "workflow", "run", "core_pipeline", "--config", cfg, "--set", "make.rows=3", "--dry-run"
-    )
+    r = mt("workflow", "run", "core_pipeline", "--config", cfg, "--set", "make.rows=3", "--dry-run")
     assert r.code == 0, r
     assert "config changed: rows (2 -> 3)" in r.stdout and "will run" in r.stdout
-    r = cli("workflow", "plan", "core_pipeline", "--config", cfg, "--json")
+    r = mt("workflow", "plan", "core_pipeline", "--config", cfg, "--json")
     plan = json.loads(r.stdout)
     assert [s["status"] for s in plan["steps"]] == ["cached", "cached"]
     assert executions(log) == ["make", "transform", "transform"], "planning runs nothing"
 
-    r = cli("workflow", "runs", "--json")
+    r = mt("workflow", "runs", "--json")
     runs = json.loads(r.stdout)
     assert [x["user"] for x in runs] == ["bob", "alice"] and {x["status"] for x in runs} == {
         "succeeded"
     }
-    r = cli("workflow", "status", out["run_id"], "--json")
+    r = mt("workflow", "status", out["run_id"], "--json")
     status = json.loads(r.stdout)
     assert status["run_id"] == out["run_id"] and status["status"] == "succeeded"
     assert [s["name"] for s in status["step_states"]] == ["make", "transform"]
@@ -104,7 +102,7 @@ def test_config_errors_exit_2_without_traceback(cli: Any, tmp_path: Path, log: P
 
 
 def test_failure_exits_1_with_summary_and_resume_fixes_it(
-    cli: Any, tmp_path: Path, log: Path
+    cli: Any, mt: Any, tmp_path: Path, log: Path
 ) -> None:
     cfg = _config(tmp_path)
     r = cli("workflow", "run", "core_pipeline", "--config", cfg, CORE_TEST_FAIL="transform")
@@ -119,7 +117,7 @@ def test_failure_exits_1_with_summary_and_resume_fixes_it(
     run_id = resume[0].split()[-1]
     assert resume[0] == f"Resume with: motools workflow resume {run_id}"
 
-    status = json.loads(cli("workflow", "status", run_id, "--json").stdout)
+    status = json.loads(mt("workflow", "status", run_id, "--json").stdout)
     assert status["status"] == "failed"
     assert [(s["name"], s["status"]) for s in status["step_states"]] == [
         ("make", "succeeded"),
@@ -133,7 +131,7 @@ def test_failure_exits_1_with_summary_and_resume_fixes_it(
     assert out["run_id"] == run_id and out["status"] == "succeeded"
     assert [s["status"] for s in out["steps"]] == ["cached", "succeeded"]
     assert executions(log) == ["make", "transform", "transform"]
-    assert json.loads(cli("workflow", "status", run_id, "--json").stdout)["status"] == "succeeded"
+    assert json.loads(mt("workflow", "status", run_id, "--json").stdout)["status"] == "succeeded"
 
 
 def _start(core_site: Path, *args: str, **env: str) -> subprocess.Popen[str]:
@@ -216,45 +214,41 @@ def test_two_processes_compute_a_step_once(
     ]
 
 
-def test_cache_ls_and_rm(
-    cli: Any, tmp_path: Path, log: Path, home_store: Any, core_plugins: Any
-) -> None:
+def test_cache_ls_and_rm(mt: Any, home_store: Any) -> None:
     run_workflow(pipeline, {}, {"make": {}}, user="alice")
     run_workflow(pipeline, {}, {"make": {}, "transform": {"suffix": "?"}}, user="alice")
     cache = StepCache(home_store)
-    entries = json.loads(cli("cache", "ls", "--json").stdout)
+    entries = json.loads(mt("cache", "ls", "--json").stdout)
     assert sorted(e["step"] for e in entries) == ["make", "transform", "transform"]
     make_entry = next(e for e in entries if e["step"] == "make")
     assert make_entry["hits"] == 1 and set(make_entry["outputs"]) == {"data"}
     assert {"key", "step", "outputs", "created_at", "hits"} <= set(make_entry)
-    assert len(json.loads(cli("cache", "ls", "--step", "transform", "--json").stdout)) == 2
-    r = cli("cache", "ls")
+    assert len(json.loads(mt("cache", "ls", "--step", "transform", "--json").stdout)) == 2
+    r = mt("cache", "ls")
     assert r.code == 0 and make_entry["key"][:16] in r.stdout
 
-    r = cli("cache", "rm", "--step", "transform", input="n\n")
+    r = mt("cache", "rm", "--step", "transform", input="n\n")
     assert r.code == 1 and "Remove 2 cache entries?" in r.stderr, r
     assert len(cache.entries()) == 3
-    r = cli("cache", "rm", "--step", "transform", input="y\n")
+    r = mt("cache", "rm", "--step", "transform", input="y\n")
     assert r.code == 0 and "removed 2 cache entries" in r.stderr, r
-    r = cli("cache", "rm", make_entry["key"][:10], "--yes")
+    r = mt("cache", "rm", make_entry["key"][:10], "--yes")
     assert r.code == 0 and "removed 1 cache entry" in r.stderr, r
     assert cache.entries() == []
-    r = cli("cache", "rm", "deadbeef00", "--yes")
+    r = mt("cache", "rm", "deadbeef00", "--yes")
     assert r.code == 2 and "no cache entry with key 'deadbeef00'" in r.stderr, r
-    r = cli("cache", "rm", "--all", "--step", "make")
+    r = mt("cache", "rm", "--all", "--step", "make")
     assert r.code == 2 and "exactly one" in r.stderr
 
     # atoms are kept; the next run recomputes
     assert home_store.verify() == [] and len(home_store.list_atoms()) == 3
     state = run_workflow(pipeline, {}, {"make": {}}, user="alice")
     assert [s.status for s in state.step_states] == ["succeeded", "succeeded"]
-    r = cli("cache", "rm", "--all", "--yes")
+    r = mt("cache", "rm", "--all", "--yes")
     assert r.code == 0 and "removed 2 cache entries" in r.stderr, r
 
 
-def test_dry_run_shows_the_training_cost_estimate(
-    cli: Any, tmp_path: Path, home_store: Any, core_plugins: Any
-) -> None:
+def test_dry_run_shows_the_training_cost_estimate(mt: Any, tmp_path: Path) -> None:
     from tests.support.core_workflows import training
 
     base = {
@@ -269,7 +263,7 @@ def test_dry_run_shows_the_training_cost_estimate(
         tmp_path,
         "submit_training:\n  model: base\n  backend_name: test\n  hyperparameters: {n_epochs: 2}\n",
     )
-    r = cli(
+    r = mt(
         "workflow",
         "run",
         "core_training",

@@ -17,6 +17,7 @@ from motools.store import ContentStore
 
 def write_atoms(root: str, prefix: str, count: int) -> int:
     store = ContentStore(root)
+    print("writing", flush=True)  # tests kill the process only once it is writing
     work = Path(tempfile.mkdtemp(dir=store.tmp_dir, prefix=f"writer-{prefix}-"))
     previous = None
     n = 0
