@@ -97,6 +97,8 @@ def describe(values: Iterable[Any], confidence: float = 0.95) -> dict[str, Any]:
     mean = math.fsum(xs) / n
     if n == 1:
         return {"n": 1, "mean": mean, "std": nan, "sem": nan, "ci_low": nan, "ci_high": nan}
+    if min(xs) == max(xs):  # exactly no spread (not 1e-17 of rounding noise)
+        return {"n": n, "mean": xs[0], "std": 0.0, "sem": 0.0, "ci_low": xs[0], "ci_high": xs[0]}
     std = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1))
     sem = std / math.sqrt(n)
     half = t_quantile(0.5 + confidence / 2.0, n - 1) * sem
