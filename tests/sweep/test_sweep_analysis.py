@@ -50,6 +50,8 @@ def test_describe():
         and math.isnan(one["ci_low"])
     )
     assert describe([])["n"] == 0
+    same = describe([0.8, 0.8, 0.8])
+    assert (same["std"], same["ci_low"], same["ci_high"]) == (0.0, 0.8, 0.8)
 
 
 @pytest.fixture

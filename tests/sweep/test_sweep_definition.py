@@ -208,3 +208,18 @@ def test_schema_errors_in_every_point_are_reported_once(sweep_env):
         "submit_training.hyperparameter: unknown key 'hyperparameter' (did you mean 'hyperparameters'?)"
         in msg
     )
+
+
+def test_example_sweep_file_plans(plugins, store):
+    """``examples/sweep_epochs.yaml`` is valid for every point (running it takes minutes: see docs)."""
+    from pathlib import Path
+
+    for mod in ("motools_hf.plugin", "motools_inspect.plugin", "mozoo.plugin"):
+        pytest.importorskip(mod)
+    plugins("motools_hf.plugin", "motools_inspect.plugin", "mozoo.plugin")
+    path = Path(__file__).resolve().parents[2] / "examples" / "sweep_epochs.yaml"
+    defn = load_sweep_file(path)
+    plan = plan_sweep(defn, user="alice")
+    assert plan["workflow"] == "train_and_evaluate" and plan["totals"]["points"] == 12
+    assert {tuple(p["seeds"].values()) for p in plan["points"]} == {(0, 0), (1, 1), (2, 2)}
+    assert all(p["status"] == "will run" for p in plan["points"])
