@@ -230,6 +230,8 @@ def breakdown(store: Any) -> None:
     print(
         f"breakdown of a sequential 100-point sweep (300 steps, wall {wall:.2f} s = {wall / 300 * 1000:.2f} ms per step):"
     )
+    rest = wall - spent["store: create_atom (total)"]
+    print(f"  everything but storing atoms: {rest / 300 * 1000:.2f} ms per step")
     for label, sec in spent.most_common():
         print(
             f"  {label:52s} {sec * 1000:7.0f} ms  {sec / 300 * 1000:5.2f} ms/step  ({calls[label]} calls)"
