@@ -313,7 +313,7 @@ class _Run:
             )
             return outputs, ctx.info
         finally:
-            shutil.rmtree(ws, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, ws, True)
 
     def _materialize(
         self,
