@@ -238,16 +238,18 @@ def test_missing_key_is_a_clear_error_before_any_request(
     make_dataset: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from motools.errors import ConfigError
+
     monkeypatch.delenv("OPENAI_API_KEY")
-    err = run(store, make_dataset(12)).step("submit_training").error
+    dataset = make_dataset(12)
+    # Refused while the config is validated: before any step runs, let alone a request.
+    with pytest.raises(ConfigError) as excinfo:
+        run(store, dataset)
+    err = str(excinfo.value)
     assert "environment variable OPENAI_API_KEY is not set" in err and "Nothing was uploaded" in err
     assert fake_openai.requests == []
-    err = (
-        run(store, make_dataset(12), options={"api_key_env": "MY_ENDPOINT_KEY"})
-        .step("submit_training")
-        .error
-    )
-    assert "MY_ENDPOINT_KEY is not set" in err
+    with pytest.raises(ConfigError, match="MY_ENDPOINT_KEY is not set"):
+        run(store, dataset, options={"api_key_env": "MY_ENDPOINT_KEY"})
     assert fake_openai.requests == []
 
 

@@ -91,15 +91,33 @@ class TrainingBackend:
     def validate_model(self, model: str) -> None:
         """Raise a UserError when ``model`` cannot be trained by this backend (before anything runs)."""
 
+    def validate_options(self, options: dict[str, Any]) -> None:
+        """Raise a UserError for bad step ``options`` or missing credentials (before anything runs)."""
+
     def identity(self, options: dict[str, Any]) -> dict[str, Any]:
         """Extra cache-key material (e.g. the endpoint), never secrets."""
         return {}
 
-    def estimate(self, dataset: DatasetAtom, model: str, hyperparameters: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    def estimate(
+        self,
+        dataset: DatasetAtom,
+        model: str,
+        hyperparameters: dict[str, Any],
+        options: dict[str, Any],
+    ) -> dict[str, Any]:
         """Pre-flight estimate, e.g. ``{"trained_tokens": n, "estimated_cost_usd": x}``."""
         return {}
 
-    def submit(self, dataset: DatasetAtom, model: str, hyperparameters: dict[str, Any], suffix: str | None, idempotency_key: str, options: dict[str, Any], store: ContentStore) -> dict[str, Any]:
+    def submit(
+        self,
+        dataset: DatasetAtom,
+        model: str,
+        hyperparameters: dict[str, Any],
+        suffix: str | None,
+        idempotency_key: str,
+        options: dict[str, Any],
+        store: ContentStore,
+    ) -> dict[str, Any]:
         """Start (or adopt) a job; return a JSON handle with at least ``job_id``."""
         raise NotImplementedError
 
@@ -113,7 +131,9 @@ class TrainingBackend:
         """The model of a succeeded job."""
         raise NotImplementedError
 
-    def base_model_info(self, model: str, options: dict[str, Any], store: ContentStore) -> ModelInfo:
+    def base_model_info(
+        self, model: str, options: dict[str, Any], store: ContentStore
+    ) -> ModelInfo:
         """The untrained base ``model`` as a model (for baseline evaluations)."""
         raise NotImplementedError(f"backend {self.name!r} cannot describe base models")
 
@@ -126,7 +146,9 @@ class EvalBackend:
     def validate(self, task: str, eval_kwargs: dict[str, Any]) -> None:
         """Raise ConfigError for unknown eval_kwargs keys or a bad task reference."""
 
-    async def evaluate(self, model: ModelAtom, task: str, eval_kwargs: dict[str, Any], output_dir: Path) -> EvalResult:
+    async def evaluate(
+        self, model: ModelAtom, task: str, eval_kwargs: dict[str, Any], output_dir: Path
+    ) -> EvalResult:
         raise NotImplementedError
 
 

@@ -78,6 +78,10 @@ class OpenAIBackend(TrainingBackend):
                 f"submit_training.model: expected a model name such as 'gpt-4.1-mini-2025-04-14', got {model!r}"
             )
 
+    def validate_options(self, options: dict[str, Any]) -> None:
+        """Option keys, endpoint URL and the presence (never the value) of the API key."""
+        parse_options(options).endpoint.api_key()
+
     def identity(self, options: dict[str, Any]) -> dict[str, Any]:
         """``{"endpoint": base_url}`` (plus organization/project when set); never secrets."""
         return parse_options(options).endpoint.identity()

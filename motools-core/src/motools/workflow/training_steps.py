@@ -48,6 +48,7 @@ class SubmitTrainingConfig(StepConfig):
         try:
             backend.validate_model(self.model)
             backend.validate_hyperparameters(self.hyperparameters)
+            backend.validate_options(self.options)
         except ConfigError as e:
             raise ConfigError(f"{e}") from None
 
@@ -77,10 +78,7 @@ def _dataset_input(inputs: dict[str, Atom]) -> Any:
 
 
 def _submit_identity(cfg: SubmitTrainingConfig) -> dict[str, Any]:
-    try:
-        return get_training_backend(cfg.backend_name).identity(cfg.options)
-    except MotoolsError:
-        return {}
+    return get_training_backend(cfg.backend_name).identity(cfg.options)
 
 
 async def submit_training(
