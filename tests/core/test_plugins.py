@@ -368,3 +368,17 @@ def test_register_workflows_hook_that_raises_is_skipped_with_a_warning(
         pl.workflows()
     pl.unregister_plugin("failing_plugin")
     pl.unregister_plugin("fine_plugin")
+
+
+def test_version_help_and_usage_errors() -> None:
+    from motools import __version__
+    from tests.support.cli_inprocess import invoke
+
+    r = run_cli("--version", env=cli_env(load=""))
+    assert r.code == 0 and r.stdout.strip() == f"motools {__version__}", r
+    r = invoke("--help")
+    assert r.code == 0 and "workflow" in r.stdout and "plugins" in r.stdout, r
+    r = invoke("no-such-command")
+    assert r.code == 2 and "No such command 'no-such-command'" in r.stderr, r
+    r = invoke("workflow", "run")
+    assert r.code == 2 and "Missing argument" in r.stderr, r

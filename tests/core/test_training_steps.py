@@ -162,3 +162,21 @@ def test_evaluate_model_step_keeps_every_scorer(store: Any) -> None:
 
     with pytest.raises(ConfigError, match=r"evaluate_model: eval_kwargs: unknown keys \['limt'\]"):
         run_workflow(training, {}, bad, user="alice")
+
+
+def test_backend_identity_is_in_the_cache_key_and_the_provenance(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run_workflow(training, {}, _cfg(), user="alice")
+    monkeypatch.setattr(
+        test_backend.DeterministicBackend,
+        "identity",
+        lambda self, options: {"endpoint": "https://ft.example.org/v1"},
+        raising=False,
+    )
+    second = run_workflow(training, {}, _cfg(), user="alice")
+    assert second.step("submit_training").status == "succeeded", "another endpoint is another job"
+    assert second.step("make").status == "cached"
+    job: Any = Atom.load(second.outputs["job"])
+    assert job.provenance["backend_identity"] == {"endpoint": "https://ft.example.org/v1"}
+    assert "backend_identity" not in Atom.load(first.outputs["job"]).provenance

@@ -338,6 +338,7 @@ class _Run:
             )
         outputs = {}
         backend = getattr(step_cfg, "backend_name", None)
+        identity = redact(_extra_identity(step, step_cfg))  # e.g. the provider endpoint
         for ac in result:
             want = step.output_atom_types[ac.name]
             if ac.type != want:
@@ -359,6 +360,8 @@ class _Run:
             }
             if backend:
                 prov["backend"] = backend
+            if identity:
+                prov["backend_identity"] = identity
             atom = self.store.create_atom(
                 ac.type,
                 self.state.user,
