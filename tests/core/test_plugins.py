@@ -382,3 +382,25 @@ def test_version_help_and_usage_errors() -> None:
     assert r.code == 2 and "No such command 'no-such-command'" in r.stderr, r
     r = invoke("workflow", "run")
     assert r.code == 2 and "Missing argument" in r.stderr, r
+
+
+def test_register_commands_hook_that_raises_is_skipped_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import typer
+
+    class Failing:
+        @hookimpl
+        def register_commands(self, app: Any) -> None:
+            raise RuntimeError("command setup exploded")
+
+    pl.register_plugin(Failing(), name="failing_commands")
+    app = typer.Typer()
+    with pytest.warns(
+        RuntimeWarning, match="'failing_commands' failed in register_commands.*exploded"
+    ):
+        pl.add_commands(app)
+    monkeypatch.setenv("MOTOOLS_STRICT_PLUGINS", "1")
+    with pytest.raises(RuntimeError, match="exploded"):
+        pl.add_commands(app)
+    pl.unregister_plugin("failing_commands")

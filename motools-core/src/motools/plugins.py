@@ -286,9 +286,24 @@ def datasets() -> dict[str, Any]:
 
 
 def add_commands(app: Any) -> None:
-    """Let every plugin add its CLI commands to ``app``."""
+    """Let every plugin add its CLI commands to ``app``; a failing plugin is skipped with a warning."""
     load_plugins()
-    pm.hook.register_commands(app=app)
+    impls = list(reversed(pm.hook.register_commands.get_hookimpls()))
+    if _tracing():
+        names = ", ".join(pm.get_name(i.plugin) or "?" for i in impls)
+        print(f"motools trace: register_commands -> [{names}]", file=sys.stderr)
+    for impl in impls:
+        try:
+            impl.function(app=app)
+        except Exception as exc:
+            if _strict():
+                raise
+            warnings.warn(
+                f"motools: plugin {pm.get_name(impl.plugin)!r} failed in register_commands and "
+                f"its commands were skipped: {type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
 
 def plugin_names() -> list[str]:
