@@ -310,6 +310,6 @@ def format_validation_error(e: ValidationError, cls: Any, source: str) -> str:
             shown = repr(inp) if not isinstance(inp, dict) else "a mapping"
             if isinstance(inp, str) and SECRET_NAME_RE.search(dotted):
                 shown = REDACTED
-            msg = f"{err['msg']} (got {shown})"
+            msg = f"{err['msg']} (got {redact(shown)})"  # a misplaced secret stays secret
         lines.append(f"{source}: {dotted}: {msg}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
