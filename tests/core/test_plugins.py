@@ -404,3 +404,30 @@ def test_register_commands_hook_that_raises_is_skipped_with_a_warning(
     with pytest.raises(RuntimeError, match="exploded"):
         pl.add_commands(app)
     pl.unregister_plugin("failing_commands")
+
+
+def test_register_workflows_accepts_a_ready_workflow_object() -> None:
+    from tests.support.cli_inprocess import invoke
+    from tests.support.core_workflows import pipeline
+
+    class Direct:
+        @hookimpl
+        def register_workflows(self, register: Any) -> None:
+            register(pipeline)
+
+    pl.register_plugin(Direct(), name="direct_plugin", distribution="direct-dist")
+    try:
+        assert pl.registered_by("register_workflows", "core_pipeline") == "direct_plugin"
+        r = invoke("workflow", "list", "--json")
+        assert r.code == 0, r
+        assert json.loads(r.stdout) == [
+            {
+                "name": "core_pipeline",
+                "distribution": "direct-dist",
+                "plugin": "direct_plugin",
+                "steps": ["make", "transform"],
+                "description": "Make a dataset, then transform it (core tests).",
+            }
+        ]
+    finally:
+        pl.unregister_plugin("direct_plugin")

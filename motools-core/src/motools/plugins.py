@@ -257,32 +257,51 @@ def _collect(hook_name: str, key: Any) -> dict[str, Any]:
     if _tracing():
         print(f"motools trace: {hook_name} done: {sorted(result)}", file=sys.stderr)
     _cache[hook_name] = result
+    _owners[hook_name] = owners
     return result
+
+
+_owners: dict[str, dict[str, str]] = {}
+
+
+def registered_by(hook_name: str, name: str) -> str | None:
+    """The plugin that registered ``name`` through ``hook_name`` (e.g. a ready Workflow object)."""
+    _collect(hook_name, _KEYS[hook_name])  # cached; fills _owners together with _cache
+    return _owners.get(hook_name, {}).get(name)
+
+
+_KEYS: dict[str, Any] = {
+    "register_atom_types": lambda cls: cls.type,
+    "register_training_backends": lambda s: s.name,
+    "register_eval_backends": lambda s: s.name,
+    "register_workflows": lambda s: s.name,
+    "register_datasets": lambda s: s.name,
+}
 
 
 def atom_types() -> dict[str, type]:
     """``{type name: Atom subclass}`` from every plugin."""
-    return _collect("register_atom_types", lambda cls: cls.type)
+    return _collect("register_atom_types", _KEYS["register_atom_types"])
 
 
 def training_backends() -> dict[str, Any]:
     """``{name: TrainingBackendSpec}`` from every plugin."""
-    return _collect("register_training_backends", lambda s: s.name)
+    return _collect("register_training_backends", _KEYS["register_training_backends"])
 
 
 def eval_backends() -> dict[str, Any]:
     """``{name: EvalBackendSpec}`` from every plugin."""
-    return _collect("register_eval_backends", lambda s: s.name)
+    return _collect("register_eval_backends", _KEYS["register_eval_backends"])
 
 
 def workflows() -> dict[str, Any]:
     """``{name: WorkflowSpec}`` from every plugin."""
-    return _collect("register_workflows", lambda s: s.name)
+    return _collect("register_workflows", _KEYS["register_workflows"])
 
 
 def datasets() -> dict[str, Any]:
     """``{name: DatasetSpec}`` from every plugin."""
-    return _collect("register_datasets", lambda s: s.name)
+    return _collect("register_datasets", _KEYS["register_datasets"])
 
 
 def add_commands(app: Any) -> None:

@@ -22,11 +22,12 @@ def list_(json_: JsonOpt = False) -> None:
     dists = {p.name: p.distribution for p in plugins.list_plugins(include_builtin=True)}
     for name, item in sorted(plugins.workflows().items()):
         steps: list[str] = [s if isinstance(s, str) else s.name for s in getattr(item, "steps", ())]
+        plugin = plugins.registered_by("register_workflows", name)
         rows.append(
             {
                 "name": name,
-                "distribution": dists.get(getattr(item, "plugin", ""), None),
-                "plugin": getattr(item, "plugin", None),
+                "distribution": dists.get(plugin or "", None),
+                "plugin": plugin,
                 "steps": steps,
                 "description": (getattr(item, "description", "") or "").strip().split("\n")[0],
             }
