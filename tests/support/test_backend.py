@@ -106,6 +106,9 @@ class DeterministicBackend(TrainingBackend):
             metadata={"job_id": handle["job_id"]},
         )
 
+    def base_model_info(self, model: str, options: dict[str, Any], store: Any) -> ModelInfo:
+        return ModelInfo(provider="test", model_id=f"test/{model}", base_model=model)
+
 
 @hookimpl
 def register_training_backends(register: Any) -> None:

@@ -28,6 +28,14 @@ class StepContext:
     cache_key: str
     emit: Callable[[dict[str, Any]], None] = field(default=lambda e: None)
     info: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    """The step's declared outputs (name -> atom type), so reusable step functions can
+    name their outputs as the workflow declared them."""
+
+    def output_name(self, atom_type: str, default: str) -> str:
+        """The declared output name of ``atom_type`` (``default`` when none or several)."""
+        names = [n for n, t in self.outputs.items() if t == atom_type]
+        return names[0] if len(names) == 1 else default
 
     def progress(self, message: str, **data: Any) -> None:
         """Report live progress (shown on stderr by the CLI)."""
@@ -38,7 +46,9 @@ class StepContext:
         self.info.update(info)
 
 
-_current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar("motools_step", default=None)
+_current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
+    "motools_step", default=None
+)
 
 
 def current_step() -> StepContext | None:

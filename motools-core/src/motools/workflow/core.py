@@ -88,7 +88,9 @@ class Workflow:
         for s in self.steps:
             if s.name == name:
                 return s
-        raise ConfigError(f"workflow {self.name!r} has no step {name!r}; steps: {[s.name for s in self.steps]}")
+        raise ConfigError(
+            f"workflow {self.name!r} has no step {name!r}; steps: {[s.name for s in self.steps]}"
+        )
 
     def dependencies(self) -> dict[str, dict[str, str | None]]:
         """For each step, input name -> producing step name (``None``: a workflow input).

@@ -288,6 +288,7 @@ class _Run:
             step.name,
             key,
             emit=self.emit,
+            outputs=dict(step.output_atom_types),
         )
         try:
             if inspect.iscoroutinefunction(step.fn):
@@ -311,7 +312,7 @@ class _Run:
             outputs = await asyncio.to_thread(
                 self._materialize, step, step_cfg, atoms, ws, cfg_dump, result or []
             )
-            return outputs, ctx.info
+            return outputs, redact(ctx.info)  # info is persisted with the run and cache
         finally:
             await asyncio.to_thread(shutil.rmtree, ws, True)
 

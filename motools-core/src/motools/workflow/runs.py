@@ -12,6 +12,7 @@ from motools.workflow.state import StepState, WorkflowState
 if TYPE_CHECKING:
     from motools.store import ContentStore
 
+
 def save_run(store: ContentStore, state: WorkflowState, steps: list[int] | None = None) -> None:
     """Write the run header and every step row, or only the given step rows.
 
@@ -26,7 +27,10 @@ def save_run(store: ContentStore, state: WorkflowState, steps: list[int] | None 
             )
             c.executemany(
                 "INSERT OR REPLACE INTO run_steps(run_id, idx, state) VALUES(?,?,?)",
-                [(state.run_id, i, json.dumps(state.step_states[i].to_dict(), default=str)) for i in steps],
+                [
+                    (state.run_id, i, json.dumps(state.step_states[i].to_dict(), default=str))
+                    for i in steps
+                ],
             )
         return
     idxs = range(len(state.step_states))
@@ -46,7 +50,10 @@ def save_run(store: ContentStore, state: WorkflowState, steps: list[int] | None 
         )
         c.executemany(
             "INSERT OR REPLACE INTO run_steps(run_id, idx, state) VALUES(?,?,?)",
-            [(state.run_id, i, json.dumps(state.step_states[i].to_dict(), default=str)) for i in idxs],
+            [
+                (state.run_id, i, json.dumps(state.step_states[i].to_dict(), default=str))
+                for i in idxs
+            ],
         )
 
 
@@ -58,7 +65,9 @@ def load_run(store: ContentStore, run_id: str) -> WorkflowState:
             "SELECT state FROM runs WHERE run_id LIKE ? ORDER BY created_at DESC", (run_id + "%",)
         )
         if len(rows) != 1:
-            raise UserError(f"no run {run_id!r} in the store at {store.root} (see 'motools workflow runs')")
+            raise UserError(
+                f"no run {run_id!r} in the store at {store.root} (see 'motools workflow runs')"
+            )
     header = json.loads(rows[0][0])
     steps = store.index.query(
         "SELECT state FROM run_steps WHERE run_id=? ORDER BY idx", (header["run_id"],)

@@ -137,7 +137,14 @@ async def submit_training(
         "idempotency_key": key,
         **{k: v for k, v in estimate.items()},
     }
-    return [AtomConstructor(name="job", path=None, type="training_job", metadata=meta)]
+    return [
+        AtomConstructor(
+            name=ctx.output_name("training_job", "job"),
+            path=None,
+            type="training_job",
+            metadata=meta,
+        )
+    ]
 
 
 async def wait_for_training(
@@ -217,7 +224,11 @@ async def wait_for_training(
         import shutil
 
         shutil.copytree(info.weights_path, path / "weights")
-    return [AtomConstructor(name="model", path=path, type="model", metadata=meta)]
+    return [
+        AtomConstructor(
+            name=ctx.output_name("model", "model"), path=path, type="model", metadata=meta
+        )
+    ]
 
 
 def submit_training_step(
