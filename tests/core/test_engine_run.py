@@ -272,3 +272,45 @@ def test_secrets_never_reach_the_store(
     for f in Path(store.root).rglob("*"):
         if f.is_file():
             assert secret.encode() not in f.read_bytes(), f"secret written to {f}"
+
+
+def test_step_progress_and_recorded_info_are_redacted(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "tok-0123456789-abcdef"
+    monkeypatch.setenv("CORE_PROVIDER_TOKEN", secret)
+
+    def chatty(
+        config: Any, input_atoms: dict[str, Any], temp_workspace: Path
+    ) -> list[AtomConstructor]:
+        ctx = current_step()
+        assert (
+            ctx is not None
+            and ctx.step == "make"
+            and ctx.user == "alice"
+            and len(ctx.cache_key) == 64
+        )
+        ctx.progress(f"calling provider with {secret}")
+        ctx.record(request=f"Authorization: Bearer {secret}", estimated_cost_usd=0.5)
+        return [
+            AtomConstructor("data", write_chat_jsonl(temp_workspace / "d.jsonl", ["x"]), "dataset")
+        ]
+
+    events: list[dict[str, Any]] = []
+    wf = Workflow(
+        "chatty",
+        {},
+        [Step("make", chatty, {}, {"data": "dataset"}, pipeline.steps[0].config_class)],
+        pipeline.config_class,
+    )
+    state = run_workflow(wf, {}, {"make": {}}, user="alice", on_event=events.append)
+    progress = [e["message"] for e in events if e["event"] == "progress"]
+    assert progress == [f"calling provider with {REDACTED}"]
+    assert state.step("make").info["request"] == f"Authorization: Bearer {REDACTED}"
+    assert state.step("make").info["estimated_cost_usd"] == 0.5
+    assert [e["event"] for e in events if e["event"] != "progress"] == [
+        "run_start",
+        "step_start",
+        "step_end",
+        "run_end",
+    ]

@@ -38,8 +38,10 @@ class StepContext:
         return names[0] if len(names) == 1 else default
 
     def progress(self, message: str, **data: Any) -> None:
-        """Report live progress (shown on stderr by the CLI)."""
-        self.emit({"event": "progress", "step": self.step, "message": message, **data})
+        """Report live progress (shown on stderr by the CLI; secret values redacted)."""
+        from motools.workflow.config import redact
+
+        self.emit({"event": "progress", "step": self.step, "message": redact(message), **data})
 
     def record(self, **info: Any) -> None:
         """Attach facts (e.g. cost estimates) to this step's state."""
