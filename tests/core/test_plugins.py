@@ -321,6 +321,7 @@ def test_loading_every_installed_plugin_imports_no_heavy_sdk() -> None:
     code = textwrap.dedent(
         f"""
         import json, sys, warnings
+        from importlib.metadata import entry_points
         warnings.simplefilter("ignore")
         import motools.cli
         motools.cli._build()
@@ -329,6 +330,7 @@ def test_loading_every_installed_plugin_imports_no_heavy_sdk() -> None:
                        plugins.workflows, plugins.datasets):
             facade()
         print(json.dumps({{"plugins": plugins.plugin_names(),
+                          "installed": sorted(ep.name for ep in entry_points(group="motools")),
                           "heavy": [m for m in {HEAVY!r} if m in sys.modules]}}))
         """
     )
@@ -338,7 +340,9 @@ def test_loading_every_installed_plugin_imports_no_heavy_sdk() -> None:
     )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout.strip().splitlines()[-1])
-    assert "example" in out["plugins"]  # the installed plugins really were loaded
+    missing = set(out["installed"]) - set(out["plugins"])
+    assert not missing, f"installed plugins failed to load: {sorted(missing)}"
+    assert {"example", "openai", "inspect", "hf", "mozoo"} <= set(out["installed"])
     assert out["heavy"] == [], f"loading plugins imported {out['heavy']}"
 
 
