@@ -211,3 +211,16 @@ def test_a_crashed_holders_lease_is_taken_over(store: Any, log: Path) -> None:
     state = run_workflow(pipeline, {}, CFG, user="alice")
     assert state.status == "succeeded" and time.perf_counter() - t0 < 5
     assert store.index.query("SELECT COUNT(*) FROM leases")[0][0] == 0
+
+
+def test_refresh_of_an_unknown_step_is_a_config_error(store: Any) -> None:
+    import pytest
+
+    from motools.errors import ConfigError
+
+    with pytest.raises(
+        ConfigError, match=r"has no step 'trasnform'; steps: \['make', 'transform'\]"
+    ):
+        run_workflow(pipeline, {}, CFG, user="alice", refresh=["trasnform"])
+    with pytest.raises(ConfigError, match="has no step 'trasnform'"):
+        plan_workflow(pipeline, {}, CFG, refresh=["trasnform"])

@@ -314,3 +314,22 @@ def test_step_progress_and_recorded_info_are_redacted(
         "step_end",
         "run_end",
     ]
+
+
+def test_state_is_persisted_at_every_step_transition(store: Any) -> None:
+    seen: list[tuple[str, list[str]]] = []
+
+    def snapshot(event: dict[str, Any]) -> None:
+        if event["event"] in ("step_start", "step_end"):
+            persisted = load_run(store, event["run_id"])
+            seen.append(
+                (f"{event['event']}:{event['step']}", [s.status for s in persisted.step_states])
+            )
+
+    run_workflow(pipeline, {}, {"make": {}}, user="alice", on_event=snapshot)
+    assert seen == [
+        ("step_start:make", ["running", "pending"]),
+        ("step_end:make", ["succeeded", "pending"]),
+        ("step_start:transform", ["succeeded", "running"]),
+        ("step_end:transform", ["succeeded", "succeeded"]),
+    ]

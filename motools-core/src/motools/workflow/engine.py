@@ -502,6 +502,7 @@ def plan_workflow(
     cache = StepCache(st_store)
     force: set[str] = set()
     for r in refresh:
+        workflow.step(r)  # a misspelt --refresh is an error, not a silent no-op
         force |= workflow.downstream(r)
     deps = workflow.dependencies()
     known: dict[str, dict[str, str] | None] = {}
