@@ -6,15 +6,23 @@ from typing import Annotated, Any
 
 import typer
 
-atom_app = typer.Typer(help="Inspect atoms (datasets, jobs, models, eval results).", no_args_is_help=True)
+atom_app = typer.Typer(
+    help="Inspect atoms (datasets, jobs, models, eval results).", no_args_is_help=True
+)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 @atom_app.command("ls")
 def ls(
-    type_: Annotated[str | None, typer.Option("--type", "-t", help="Only atoms of this type.")] = None,
-    user: Annotated[str | None, typer.Option("--user", "-u", help="Only atoms created by this user.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many (newest first).")] = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", "-t", help="Only atoms of this type.")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", "-u", help="Only atoms created by this user.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", help="At most this many (newest first).")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List atoms, newest first."""
@@ -23,7 +31,12 @@ def ls(
 
     recs = get_store().list_atoms(type=type_, user=user, limit=limit)
     if json_:
-        print_json([{k: r[k] for k in ("id", "type", "user", "created_at", "size_bytes", "metadata")} for r in recs])
+        print_json(
+            [
+                {k: r[k] for k in ("id", "type", "user", "created_at", "size_bytes", "metadata")}
+                for r in recs
+            ]
+        )
         return
     rows = [
         {
@@ -78,7 +91,9 @@ def show(atom_id: Annotated[str, typer.Argument(help="Atom id.")], json_: JsonOp
 @atom_app.command("lineage")
 def lineage(
     atom_id: Annotated[str, typer.Argument(help="Atom id.")],
-    down: Annotated[bool, typer.Option("--down", help="Show descendants instead of ancestors.")] = False,
+    down: Annotated[
+        bool, typer.Option("--down", help="Show descendants instead of ancestors.")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Print the ancestry tree of an atom (or its descendants with --down)."""

@@ -11,7 +11,9 @@ cache_app = typer.Typer(help="Inspect and prune the step cache.", no_args_is_hel
 
 @cache_app.command("ls")
 def ls(
-    step: Annotated[str | None, typer.Option("--step", help="Only entries of this step name.")] = None,
+    step: Annotated[
+        str | None, typer.Option("--step", help="Only entries of this step name.")
+    ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """List cache entries: key, step, outputs, created, hits."""
@@ -38,8 +40,13 @@ def ls(
 
 @cache_app.command("rm")
 def rm(
-    keys: Annotated[list[str] | None, typer.Argument(help="Cache keys (or unique prefixes of at least 8 characters).")] = None,
-    step: Annotated[str | None, typer.Option("--step", help="Remove every entry of this step.")] = None,
+    keys: Annotated[
+        list[str] | None,
+        typer.Argument(help="Cache keys (or unique prefixes of at least 8 characters)."),
+    ] = None,
+    step: Annotated[
+        str | None, typer.Option("--step", help="Remove every entry of this step.")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Remove every entry.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
@@ -69,7 +76,9 @@ def rm(
         typer.echo("nothing to remove", err=True)
         return
     if not yes:
-        if not typer.confirm(f"Remove {len(targets)} cache entr{'y' if len(targets) == 1 else 'ies'}?", err=True):
+        if not typer.confirm(
+            f"Remove {len(targets)} cache entr{'y' if len(targets) == 1 else 'ies'}?", err=True
+        ):
             raise typer.Exit(1)
     n = cache.remove(targets)
     typer.echo(f"removed {n} cache entr{'y' if n == 1 else 'ies'}", err=True)

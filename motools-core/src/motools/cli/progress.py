@@ -24,7 +24,9 @@ class ProgressPrinter:
         el = f"[dim]{time.monotonic() - self.t0:7.1f}s[/dim]"
         step = event.get("step", "")
         if kind == "run_start":
-            self.console.print(f"{el} run [bold]{event['run_id']}[/bold] of workflow {event['workflow']}")
+            self.console.print(
+                f"{el} run [bold]{event['run_id']}[/bold] of workflow {event['workflow']}"
+            )
         elif kind == "step_start":
             self.console.print(f"{el} [cyan]▶[/cyan] {step}: running")
         elif kind == "progress":
@@ -36,7 +38,11 @@ class ProgressPrinter:
             extra = ""
             if status == "cached":
                 cost = info.get("estimated_cost_usd")
-                extra = " (cache hit" + (f", saved ≈ ${cost:.2f}" if isinstance(cost, int | float) and cost else "") + ")"
+                extra = (
+                    " (cache hit"
+                    + (f", saved ≈ ${cost:.2f}" if isinstance(cost, int | float) and cost else "")
+                    + ")"
+                )
             elif status == "succeeded" and event.get("duration") is not None:
                 extra = f" in {event['duration']:.1f}s"
                 cost = info.get("estimated_cost_usd")
@@ -44,7 +50,9 @@ class ProgressPrinter:
                     extra += f" (estimated cost ${cost:.2f})"
             elif status == "failed":
                 extra = f": {event.get('error')}"
-            color = {"cached": "green", "succeeded": "green", "failed": "red"}.get(status or "", "white")
+            color = {"cached": "green", "succeeded": "green", "failed": "red"}.get(
+                status or "", "white"
+            )
             self.console.print(f"{el} [{color}]■[/{color}] {step}: {status}", end="")
             self.console.print(extra, markup=False)
         sys.stderr.flush()

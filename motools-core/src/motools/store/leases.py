@@ -35,7 +35,9 @@ def try_acquire(store: ContentStore, key: str, owner: str, ttl: float = LEASE_TT
     """Take the lease on ``key`` if it is free, expired or held by a dead local process."""
     now = time.time()
     with store.index.write() as c:
-        row = c.execute("SELECT owner, host, pid, expires_at FROM leases WHERE key=?", (key,)).fetchone()
+        row = c.execute(
+            "SELECT owner, host, pid, expires_at FROM leases WHERE key=?", (key,)
+        ).fetchone()
         if row is not None:
             holder, host, pid, expires = row
             stale = expires < now or (host == HOST and not _pid_alive(pid))
@@ -51,7 +53,8 @@ def try_acquire(store: ContentStore, key: str, owner: str, ttl: float = LEASE_TT
 def renew(store: ContentStore, key: str, owner: str, ttl: float = LEASE_TTL) -> None:
     with store.index.write() as c:
         c.execute(
-            "UPDATE leases SET expires_at=? WHERE key=? AND owner=?", (time.time() + ttl, key, owner)
+            "UPDATE leases SET expires_at=? WHERE key=? AND owner=?",
+            (time.time() + ttl, key, owner),
         )
 
 
