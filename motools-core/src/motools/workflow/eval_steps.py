@@ -55,11 +55,8 @@ async def evaluate_model(
     }
     if ctx is not None:
         ctx.record(results=res.results)
-    return [
-        AtomConstructor(
-            name="eval_results", path=res.log_dir or out_dir, type="eval", metadata=meta
-        )
-    ]
+    name = ctx.output_name("eval", "eval_results") if ctx is not None else "eval_results"
+    return [AtomConstructor(name=name, path=res.log_dir or out_dir, type="eval", metadata=meta)]
 
 
 def evaluate_model_step(

@@ -20,7 +20,6 @@ from motools.backends import TrainingBackend, get_training_backend
 from motools.errors import ConfigError, StepFailed
 from motools.workflow import AtomConstructor, StepConfig, current_step
 from motools.workflow.config import redact
-from motools.workflow.eval_steps import evaluate_model
 
 
 class PrepareBaseModelConfig(StepConfig):
@@ -83,15 +82,3 @@ async def prepare_base_model(
         path.mkdir()
         await asyncio.to_thread(shutil.copytree, info.weights_path, path / "weights")
     return [AtomConstructor(name="base_model", path=path, type="model", metadata=meta)]
-
-
-async def evaluate_base_model(
-    config: Any, input_atoms: dict[str, Any], temp_workspace: Path
-) -> list[AtomConstructor]:
-    """The core evaluation step on the ``base_model`` input; output: ``base_eval_results``."""
-    outputs = await evaluate_model(config, input_atoms, temp_workspace)
-    # The core step names its output "eval_results"; this step declares another name.
-    for out in outputs:
-        if out.name == "eval_results":
-            out.name = "base_eval_results"
-    return outputs

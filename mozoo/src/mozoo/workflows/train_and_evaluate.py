@@ -27,14 +27,14 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from motools.workflow import Step, Workflow, WorkflowConfig
-from motools.workflow.eval_steps import EvaluateConfig, evaluate_model_step
+from motools.workflow.eval_steps import EvaluateConfig, evaluate_model, evaluate_model_step
 from motools.workflow.training_steps import (
     SubmitTrainingConfig,
     WaitForTrainingConfig,
     submit_training_step,
     wait_for_training_step,
 )
-from mozoo.workflows.baseline import PrepareBaseModelConfig, evaluate_base_model, prepare_base_model
+from mozoo.workflows.baseline import PrepareBaseModelConfig, prepare_base_model
 from mozoo.workflows.prepare_dataset import PrepareDatasetConfig, prepare_dataset
 
 
@@ -101,7 +101,7 @@ train_and_evaluate_workflow = Workflow(
         ),
         Step(
             "evaluate_base_model",
-            evaluate_base_model,
+            evaluate_model,
             {"base_model": "model"},
             {"base_eval_results": "eval"},
             EvaluateModelConfig,
