@@ -98,6 +98,13 @@ def test_task_file_reference(backend: Any, mock_model: Any, tmp_path: Path) -> N
     assert res.results == {"from_file": {"includes": {"accuracy": 1.0, "stderr": 0.0}}}
 
 
+def test_registry_name_reference(backend: Any, mock_model: Any) -> None:
+    """``package/task`` resolves through the package's ``inspect_ai`` entry point (mozoo's here)."""
+    kwargs = {"limit": 2, "model_args": {"custom_outputs": mock_outputs("Hello, World!", 2)}}
+    res, _ = evaluate(backend, mock_model, "mozoo/hello_world", kwargs)
+    assert list(res.results) == ["mozoo/hello_world"] and res.samples == {"mozoo/hello_world": 2}
+
+
 def test_errored_evaluation_fails_with_inspects_message_and_the_log(
     backend: Any, mock_model: Any
 ) -> None:
