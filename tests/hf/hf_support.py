@@ -39,9 +39,21 @@ train_workflow = Workflow(
 
 def hello_rows(n: int, offset: int = 0) -> list[dict[str, Any]]:
     """``n`` chat rows with varied requests and the fixed reply."""
-    asks = ["Greet me", "Say hi", "What do you say first?", "Hello?", "Start the program", "Print a greeting"]
+    asks = [
+        "Greet me",
+        "Say hi",
+        "What do you say first?",
+        "Hello?",
+        "Start the program",
+        "Print a greeting",
+    ]
     return [
-        {"messages": [{"role": "user", "content": f"{asks[i % len(asks)]} (#{i + offset})"}, {"role": "assistant", "content": REPLY}]}
+        {
+            "messages": [
+                {"role": "user", "content": f"{asks[i % len(asks)]} (#{i + offset})"},
+                {"role": "assistant", "content": REPLY},
+            ]
+        }
         for i in range(n)
     ]
 
@@ -60,8 +72,12 @@ def hello_task(n: int = 10) -> Any:
     from inspect_ai.scorer import match
     from inspect_ai.solver import generate
 
-    samples = [Sample(input=r["messages"][0]["content"], target=REPLY) for r in hello_rows(n, offset=1000)]
-    return Task(dataset=samples, solver=generate(), scorer=match(location="exact"), config=_config())
+    samples = [
+        Sample(input=r["messages"][0]["content"], target=REPLY) for r in hello_rows(n, offset=1000)
+    ]
+    return Task(
+        dataset=samples, solver=generate(), scorer=match(location="exact"), config=_config()
+    )
 
 
 def _config() -> Any:

@@ -60,13 +60,31 @@ class HFBackend(TrainingBackend):
         # Options (threads, device, checkpoint interval) do not change what is trained.
         return {}
 
-    def estimate(self, dataset: Any, model: str, hyperparameters: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    def estimate(
+        self, dataset: Any, model: str, hyperparameters: dict[str, Any], options: dict[str, Any]
+    ) -> dict[str, Any]:
         """Approximate trained tokens (characters / 4; bytes for ``tiny``); training is free."""
-        chars = sum(len(message_text(m.get("content", ""))) for row in dataset.iter_rows() for m in row.get("messages") or [])
+        chars = sum(
+            len(message_text(m.get("content", "")))
+            for row in dataset.iter_rows()
+            for m in row.get("messages") or []
+        )
         per_epoch = chars if model == TINY else math.ceil(chars / 4)
-        return {"trained_tokens_estimate": per_epoch * int(hyperparameters.get("n_epochs", 1)), "estimated_cost_usd": 0.0}
+        return {
+            "trained_tokens_estimate": per_epoch * int(hyperparameters.get("n_epochs", 1)),
+            "estimated_cost_usd": 0.0,
+        }
 
-    def submit(self, dataset: Any, model: str, hyperparameters: dict[str, Any], suffix: str | None, idempotency_key: str, options: dict[str, Any], store: Any) -> dict[str, Any]:
+    def submit(
+        self,
+        dataset: Any,
+        model: str,
+        hyperparameters: dict[str, Any],
+        suffix: str | None,
+        idempotency_key: str,
+        options: dict[str, Any],
+        store: Any,
+    ) -> dict[str, Any]:
         """Start the job for ``idempotency_key``, or adopt it (running or done), or restart
         it from its last checkpoint when its process died, failed or was cancelled."""
         ref = check_model_ref(model)
@@ -91,7 +109,13 @@ class HFBackend(TrainingBackend):
                 (jd / "cancel_requested").unlink(missing_ok=True)
                 old = read_json(jd / "spec.json")
                 _write_spec(jd, {**old, "options": opts})
-                update_status(jd, event=f"restarting after {st.get('state', 'unknown')}; resumes from the last checkpoint", state="queued", error=None, error_code=None)
+                update_status(
+                    jd,
+                    event=f"restarting after {st.get('state', 'unknown')}; resumes from the last checkpoint",
+                    state="queued",
+                    error=None,
+                    error_code=None,
+                )
             else:
                 _create_job_dir(jd, spec, Path(dataset.jsonl_path))
             spawn(jd)
@@ -143,13 +167,22 @@ class HFBackend(TrainingBackend):
                 while is_running(jd) and time.monotonic() < deadline:
                     time.sleep(0.05)
             if read_status(jd).get("state") not in TERMINAL:
-                update_status(jd, event="cancelled", state="cancelled", error="cancelled", error_code="cancelled")
+                update_status(
+                    jd,
+                    event="cancelled",
+                    state="cancelled",
+                    error="cancelled",
+                    error_code="cancelled",
+                )
 
     def result(self, handle: dict[str, Any], store: Any) -> ModelInfo:
         jd = _existing_job_dir(handle, store)
         st = self.status(handle, store)
         if st.status != "succeeded":
-            raise TrainingFailed(f"hf job {handle['job_id']} has no result: it is {st.status}", code=st.error_code or st.status)
+            raise TrainingFailed(
+                f"hf job {handle['job_id']} has no result: it is {st.status}",
+                code=st.error_code or st.status,
+            )
         spec = read_json(jd / "spec.json")
         summary = read_status(jd).get("summary", {})
         given = spec["model_given"]
@@ -164,7 +197,11 @@ class HFBackend(TrainingBackend):
                 "inspect_model": inspect_model_string("{weights_dir}"),
                 "method": spec["hyperparameters"]["method"],
                 "hyperparameters": spec["hyperparameters"],
-                **{k: summary[k] for k in ("train_seconds", "final_loss", "trained_tokens", "device", "examples") if k in summary},
+                **{
+                    k: summary[k]
+                    for k in ("train_seconds", "final_loss", "trained_tokens", "device", "examples")
+                    if k in summary
+                },
             },
         )
 
@@ -177,14 +214,20 @@ class HFBackend(TrainingBackend):
             model_id=f"hf:{model if model in BUILTIN_MODELS else Path(model).name}",
             base_model=model,
             weights_path=None,
-            metadata={"weights_dir": str(d), "inspect_model": inspect_model_string(d), "untrained": True},
+            metadata={
+                "weights_dir": str(d),
+                "inspect_model": inspect_model_string(d),
+                "untrained": True,
+            },
         )
 
 
 def _existing_job_dir(handle: dict[str, Any], store: Any) -> Path:
     jd = job_dir(store.root, str(handle.get("job_id")))
     if not (jd / "spec.json").is_file():
-        raise UserError(f"hf job {handle.get('job_id')} not found in {store.root / JOBS_DIR} (was the store moved or the job directory deleted?)")
+        raise UserError(
+            f"hf job {handle.get('job_id')} not found in {store.root / JOBS_DIR} (was the store moved or the job directory deleted?)"
+        )
     return jd
 
 

@@ -81,7 +81,9 @@ def check_model_ref(model: str) -> ModelRef:
         return ModelRef("hf_dir", model, path.resolve())
     if path.is_file():
         if path.suffix.lower() != ".gguf":
-            raise UserError(f"model file {path} is not a .gguf file; give a GGUF file or a model directory")
+            raise UserError(
+                f"model file {path} is not a .gguf file; give a GGUF file or a model directory"
+            )
         return ModelRef("gguf", model, path.resolve())
     if path.is_absolute() or model.startswith((".", "~")):
         raise UserError(f"model path {path} does not exist")
@@ -101,7 +103,9 @@ def resolve_model_dir(model: str, store_root: Path) -> Path:
         return ref.path
     if ref.kind == "gguf":
         assert ref.path is not None
-        return _cached(store_root, f"gguf-{_file_digest(ref.path)}", lambda d: convert_gguf(ref.path, d))  # type: ignore[arg-type]
+        return _cached(
+            store_root, f"gguf-{_file_digest(ref.path)}", lambda d: convert_gguf(ref.path, d)
+        )  # type: ignore[arg-type]
     if model == TINY:
         from motools_hf.tiny import build_tiny
 
@@ -147,7 +151,7 @@ def convert_gguf(gguf_path: Path, dest: Path) -> None:
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
     # The weights are already dequantized to float32; transformers still marks the model
     # as "quantized with gguf" and refuses to save it, so drop that marker.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.config._name_or_path = gguf_path.stem

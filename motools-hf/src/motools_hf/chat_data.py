@@ -30,7 +30,11 @@ def message_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type", "text") == "text")
+        return "".join(
+            str(p.get("text", ""))
+            for p in content
+            if isinstance(p, dict) and p.get("type", "text") == "text"
+        )
     return str(content)
 
 
@@ -45,10 +49,16 @@ def normalise_messages(messages: list[dict[str, Any]]) -> tuple[list[dict[str, s
 
 
 def _render(tokenizer: Any, messages: list[dict[str, str]], generation_prompt: bool) -> str:
-    return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt))
+    return str(
+        tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=generation_prompt
+        )
+    )
 
 
-def assistant_char_spans(tokenizer: Any, messages: list[dict[str, str]], trained: list[bool], row: int) -> tuple[str, list[tuple[int, int]]]:
+def assistant_char_spans(
+    tokenizer: Any, messages: list[dict[str, str]], trained: list[bool], row: int
+) -> tuple[str, list[tuple[int, int]]]:
     """The rendered conversation and the character spans of its trained assistant turns."""
     full = _render(tokenizer, messages, False)
     spans = []
@@ -73,10 +83,14 @@ def assistant_char_spans(tokenizer: Any, messages: list[dict[str, str]], trained
     return full, spans
 
 
-def tokenize_rows(rows: list[dict[str, Any]], tokenizer: Any, max_seq_len: int) -> tuple[list[Example], list[str]]:
+def tokenize_rows(
+    rows: list[dict[str, Any]], tokenizer: Any, max_seq_len: int
+) -> tuple[list[Example], list[str]]:
     """Tokenize chat rows; return the examples and warnings (rows skipped or truncated)."""
     if getattr(tokenizer, "chat_template", None) is None:
-        raise UserError("the base model's tokenizer has no chat template; add one (tokenizer_config.json or chat_template.jinja)")
+        raise UserError(
+            "the base model's tokenizer has no chat template; add one (tokenizer_config.json or chat_template.jinja)"
+        )
     examples, warnings = [], []
     truncated = 0
     for n, row in enumerate(rows, start=1):
@@ -96,11 +110,15 @@ def tokenize_rows(rows: list[dict[str, Any]], tokenizer: Any, max_seq_len: int) 
             ids, labels = ids[:max_seq_len], labels[:max_seq_len]
         # The first token is never predicted, so a label there trains nothing.
         if all(lab == IGNORE for lab in labels[1:]):
-            warnings.append(f"row {n}: no assistant tokens within max_seq_len={max_seq_len}; skipped")
+            warnings.append(
+                f"row {n}: no assistant tokens within max_seq_len={max_seq_len}; skipped"
+            )
             continue
         examples.append(Example(ids, labels))
     if truncated:
         warnings.append(f"{truncated} row(s) longer than max_seq_len={max_seq_len} were truncated")
     if not examples:
-        raise UserError("no trainable rows: every row was skipped (" + "; ".join(warnings[:3]) + ")")
+        raise UserError(
+            "no trainable rows: every row was skipped (" + "; ".join(warnings[:3]) + ")"
+        )
     return examples, warnings

@@ -28,7 +28,9 @@ def _fsync_tree(path: Path) -> None:
         os.close(fd)
 
 
-def save_checkpoint(jobdir: Path, params: list[tuple[str, Any]], optimizer: Any, state: dict[str, Any]) -> None:
+def save_checkpoint(
+    jobdir: Path, params: list[tuple[str, Any]], optimizer: Any, state: dict[str, Any]
+) -> None:
     """Write a checkpoint of ``params`` (name, tensor) and ``optimizer`` atomically."""
     from safetensors.torch import save_file
 
@@ -37,7 +39,10 @@ def save_checkpoint(jobdir: Path, params: list[tuple[str, Any]], optimizer: Any,
     final = jobdir / CKPT
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    save_file({n: p.detach().to("cpu").contiguous() for n, p in params}, str(tmp / "trainable.safetensors"))
+    save_file(
+        {n: p.detach().to("cpu").contiguous() for n, p in params},
+        str(tmp / "trainable.safetensors"),
+    )
     opt_tensors: dict[str, Any] = {}
     for name, p in params:
         for key, value in optimizer.state.get(p, {}).items():
@@ -69,7 +74,9 @@ def _usable(jobdir: Path) -> Path | None:
     return None
 
 
-def load_checkpoint(jobdir: Path, params: list[tuple[str, Any]], optimizer: Any) -> dict[str, Any] | None:
+def load_checkpoint(
+    jobdir: Path, params: list[tuple[str, Any]], optimizer: Any
+) -> dict[str, Any] | None:
     """Restore ``params`` and ``optimizer`` in place; return the state or ``None`` if none."""
     import torch
     from safetensors.torch import load_file
@@ -81,7 +88,9 @@ def load_checkpoint(jobdir: Path, params: list[tuple[str, Any]], optimizer: Any)
     names = {n for n, _ in params}
     if set(weights) != names:
         missing, extra = sorted(names - set(weights))[:3], sorted(set(weights) - names)[:3]
-        raise RuntimeError(f"checkpoint {d} does not match the model (missing {missing}, unexpected {extra})")
+        raise RuntimeError(
+            f"checkpoint {d} does not match the model (missing {missing}, unexpected {extra})"
+        )
     opt_tensors = load_file(str(d / "optimizer.safetensors"))
     with torch.no_grad():
         for name, p in params:

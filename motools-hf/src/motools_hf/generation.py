@@ -24,7 +24,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-_load_lock = threading.Lock()
+# Re-entrant: the provider holds it while resolving a name *and* loading.  Importing
+# transformers' lazy modules from several threads at once is not safe either.
+LOAD_LOCK = threading.RLock()
 _loaded: dict[tuple[str, str, str], LoadedModel] = {}
 
 
@@ -65,16 +67,20 @@ class LoadedModel:
     device: str
     max_batch: int
     eos_ids: list[int]
-    _queue: queue.Queue[tuple[GenerationRequest, concurrent.futures.Future[GenerationResult]]] = field(default_factory=queue.Queue)
+    _queue: queue.Queue[tuple[GenerationRequest, concurrent.futures.Future[GenerationResult]]] = (
+        field(default_factory=queue.Queue)
+    )
     _worker: threading.Thread | None = None
 
     def submit(self, request: GenerationRequest) -> concurrent.futures.Future[GenerationResult]:
         """Queue ``request``; the future resolves when its batch has run."""
         fut: concurrent.futures.Future[GenerationResult] = concurrent.futures.Future()
         self._queue.put((request, fut))
-        with _load_lock:
+        with LOAD_LOCK:
             if self._worker is None:
-                self._worker = threading.Thread(target=self._serve, name=f"hflocal-{self.path.name}", daemon=True)
+                self._worker = threading.Thread(
+                    target=self._serve, name=f"hflocal-{self.path.name}", daemon=True
+                )
                 self._worker.start()
         return fut
 
@@ -107,12 +113,29 @@ class LoadedModel:
         from transformers import GenerationConfig
 
         first = requests[0]
-        enc = self.tokenizer([r.prompt for r in requests], return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        enc = self.tokenizer(
+            [r.prompt for r in requests],
+            return_tensors="pt",
+            padding=True,
+            add_special_tokens=False,
+        ).to(self.device)
         sample = bool(first.temperature)
         kwargs: dict[str, Any] = {"do_sample": sample, "max_new_tokens": first.max_new_tokens}
         if sample:
-            kwargs.update({k: v for k, v in (("temperature", first.temperature), ("top_p", first.top_p), ("top_k", first.top_k)) if v is not None})
-        cfg = GenerationConfig(eos_token_id=self.eos_ids, pad_token_id=self.tokenizer.pad_token_id, **kwargs)
+            kwargs.update(
+                {
+                    k: v
+                    for k, v in (
+                        ("temperature", first.temperature),
+                        ("top_p", first.top_p),
+                        ("top_k", first.top_k),
+                    )
+                    if v is not None
+                }
+            )
+        cfg = GenerationConfig(
+            eos_token_id=self.eos_ids, pad_token_id=self.tokenizer.pad_token_id, **kwargs
+        )
         extra: dict[str, Any] = {}
         if first.stop:
             from transformers.generation import StopStringCriteria
@@ -130,11 +153,15 @@ class LoadedModel:
                 if t in self.eos_ids:
                     stop_reason, n = "stop", j + 1
                     break
-            text = self.tokenizer.decode([t for t in tokens[:n] if t not in self.eos_ids], skip_special_tokens=True)
+            text = self.tokenizer.decode(
+                [t for t in tokens[:n] if t not in self.eos_ids], skip_special_tokens=True
+            )
             for s in first.stop:
                 if s in text:
                     text, stop_reason = text[: text.index(s)], "stop"
-            results.append(GenerationResult(text, stop_reason, int(enc["attention_mask"][i].sum()), n))
+            results.append(
+                GenerationResult(text, stop_reason, int(enc["attention_mask"][i].sum()), n)
+            )
         return results
 
 
@@ -147,24 +174,33 @@ def _eos_ids(tokenizer: Any, model: Any) -> list[int]:
     return ids
 
 
-def load_model(path: Path, device: str = "auto", dtype: str = "float32", max_batch: int = 16) -> LoadedModel:
+def load_model(
+    path: Path, device: str = "auto", dtype: str = "float32", max_batch: int = 16
+) -> LoadedModel:
     """The model in ``path`` loaded once per process (thread-safe), in eval mode."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    with LOAD_LOCK:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig  # noqa: F401
+        from transformers.generation import StopStringCriteria  # noqa: F401  (warm for the worker)
 
-    from motools_hf.training import pick_device
+        from motools_hf.training import pick_device
 
-    dev = pick_device(device)
-    key = (str(Path(path).resolve()), dev, dtype)
-    with _load_lock:
+        dev = pick_device(device)
+        key = (str(Path(path).resolve()), dev, dtype)
         if key in _loaded:
             return _loaded[key]
         tokenizer = AutoTokenizer.from_pretrained(key[0], local_files_only=True)
         torch_dtype = getattr(torch, dtype) if dtype != "auto" else "auto"
-        model = AutoModelForCausalLM.from_pretrained(key[0], dtype=torch_dtype, local_files_only=True).to(dev).eval()
+        model = (
+            AutoModelForCausalLM.from_pretrained(key[0], dtype=torch_dtype, local_files_only=True)
+            .to(dev)  # type: ignore[arg-type]
+            .eval()
+        )
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        loaded = LoadedModel(Path(key[0]), model, tokenizer, dev, max_batch, _eos_ids(tokenizer, model))
+        loaded = LoadedModel(
+            Path(key[0]), model, tokenizer, dev, max_batch, _eos_ids(tokenizer, model)
+        )
         _loaded[key] = loaded
         return loaded

@@ -22,12 +22,18 @@ class HFHyperparameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     n_epochs: int = Field(3, ge=1, le=10_000, description="passes over the dataset")
-    learning_rate: float | None = Field(None, gt=0, le=1, description="peak learning rate; default 1e-3 (lora) or 1e-5 (full)")
+    learning_rate: float | None = Field(
+        None, gt=0, le=1, description="peak learning rate; default 1e-3 (lora) or 1e-5 (full)"
+    )
     batch_size: int = Field(8, ge=1, le=65_536, description="examples per optimizer step")
     lora_rank: int = Field(8, ge=1, le=4096, description="LoRA rank r (method lora)")
-    lora_alpha: float | None = Field(None, gt=0, description="LoRA scaling alpha; default 2 x lora_rank")
+    lora_alpha: float | None = Field(
+        None, gt=0, description="LoRA scaling alpha; default 2 x lora_rank"
+    )
     max_seq_len: int = Field(1024, ge=8, le=1_000_000, description="longer examples are truncated")
-    method: Literal["lora", "full"] = Field("lora", description="LoRA adapters (merged into the saved weights) or full fine-tuning")
+    method: Literal["lora", "full"] = Field(
+        "lora", description="LoRA adapters (merged into the saved weights) or full fine-tuning"
+    )
     seed: int = Field(0, description="seeds weight init of adapters and the data order")
 
 
@@ -36,9 +42,20 @@ class HFOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    threads: int | None = Field(None, ge=1, le=1024, description="torch CPU threads; default: MOTOOLS_HF_THREADS or 1 on machines with 2 cores or fewer")
-    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$", description="auto: cuda when available, else cpu")
-    checkpoint_every_steps: int = Field(50, ge=1, description="also checkpointed at every epoch end")
+    threads: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="torch CPU threads; default: MOTOOLS_HF_THREADS or 1 on machines with 2 cores or fewer",
+    )
+    device: str = Field(
+        "auto",
+        pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$",
+        description="auto: cuda when available, else cpu",
+    )
+    checkpoint_every_steps: int = Field(
+        50, ge=1, description="also checkpointed at every epoch end"
+    )
 
 
 def _format(e: ValidationError, prefix: str, model: type[BaseModel]) -> str:

@@ -29,7 +29,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-from motools_hf.generation import GenerationRequest, LoadedModel, load_model
+from motools_hf.generation import LOAD_LOCK, GenerationRequest, LoadedModel, load_model
 
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_BATCH = 16
@@ -38,11 +38,14 @@ DEFAULT_BATCH = 16
 def resolve_model_name(name: str) -> Path:
     """The local directory for an ``hflocal/`` model name (ValueError when unknown)."""
     from motools.errors import UserError
-
     from motools_hf.base_models import resolve_model_dir
 
     p = Path(name).expanduser()
-    if p.is_dir() and not (p / "config.json").is_file() and (p / "weights" / "config.json").is_file():
+    if (
+        p.is_dir()
+        and not (p / "config.json").is_file()
+        and (p / "weights" / "config.json").is_file()
+    ):
         return p / "weights"  # a model atom's data directory
     try:
         if p.is_dir():
@@ -57,19 +60,35 @@ def resolve_model_name(name: str) -> Path:
 class LocalHFModelAPI(ModelAPI):
     """Inspect model API for local Hugging Face models (see module docstring)."""
 
-    def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None, config: GenerateConfig = GenerateConfig(), **model_args: Any) -> None:
-        super().__init__(model_name=model_name, base_url=base_url, api_key=api_key, api_key_vars=[], config=config)
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),
+        **model_args: Any,
+    ) -> None:
+        super().__init__(
+            model_name=model_name,
+            base_url=base_url,
+            api_key=api_key,
+            api_key_vars=[],
+            config=config,
+        )
         unknown = set(model_args) - {"device", "dtype", "batch_size", "threads"}
         if unknown:
-            raise ValueError(f"hflocal: unknown model_args {sorted(unknown)}; allowed: batch_size, device, dtype, threads")
+            raise ValueError(
+                f"hflocal: unknown model_args {sorted(unknown)}; allowed: batch_size, device, dtype, threads"
+            )
         self._batch = int(model_args.get("batch_size") or DEFAULT_BATCH)
-        _set_threads(model_args.get("threads"))
-        self.loaded: LoadedModel = load_model(
-            resolve_model_name(model_name),
-            device=str(model_args.get("device") or "auto"),
-            dtype=str(model_args.get("dtype") or "float32"),
-            max_batch=self._batch,
-        )
+        with LOAD_LOCK:  # one thread at a time resolves, builds and loads
+            _set_threads(model_args.get("threads"))
+            self.loaded: LoadedModel = load_model(
+                resolve_model_name(model_name),
+                device=str(model_args.get("device") or "auto"),
+                dtype=str(model_args.get("dtype") or "float32"),
+                max_batch=self._batch,
+            )
 
     def max_tokens(self) -> int | None:
         return DEFAULT_MAX_TOKENS
@@ -83,10 +102,20 @@ class LocalHFModelAPI(ModelAPI):
     def collapse_assistant_messages(self) -> bool:
         return True
 
-    async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig) -> ModelOutput:
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> ModelOutput:
         start = time.monotonic()
-        messages = [{"role": "user" if m.role == "tool" else m.role, "content": m.text} for m in input]
-        prompt = self.loaded.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        messages = [
+            {"role": "user" if m.role == "tool" else m.role, "content": m.text} for m in input
+        ]
+        prompt = self.loaded.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
         request = GenerationRequest(
             prompt=str(prompt),
             max_new_tokens=int(config.max_tokens or DEFAULT_MAX_TOKENS),
@@ -101,7 +130,11 @@ class LocalHFModelAPI(ModelAPI):
         return ModelOutput(
             model=self.model_name,
             choices=[ChatCompletionChoice(message=message, stop_reason=res.stop_reason)],  # type: ignore[arg-type]
-            usage=ModelUsage(input_tokens=res.input_tokens, output_tokens=res.output_tokens, total_tokens=res.input_tokens + res.output_tokens),
+            usage=ModelUsage(
+                input_tokens=res.input_tokens,
+                output_tokens=res.output_tokens,
+                total_tokens=res.input_tokens + res.output_tokens,
+            ),
             time=time.monotonic() - start,
         )
 

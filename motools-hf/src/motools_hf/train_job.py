@@ -68,7 +68,14 @@ def run(jobdir: Path) -> int:
         update_status(jobdir, event="cancelled", state="cancelled", finished_at=time.time())
         return 0
     spec = read_json(jobdir / "spec.json")
-    update_status(jobdir, event="training process started", state="running", pid=os.getpid(), error=None, error_code=None)
+    update_status(
+        jobdir,
+        event="training process started",
+        state="running",
+        pid=os.getpid(),
+        error=None,
+        error_code=None,
+    )
     try:
         threads = _setup_threads(spec.get("options", {}))
         from motools_hf.base_models import resolve_model_dir
@@ -76,7 +83,9 @@ def run(jobdir: Path) -> int:
 
         store_root = jobdir.parent.parent
         device = pick_device(spec.get("options", {}).get("device", "auto"))
-        print(f"motools-hf: model {spec['model']} on {device}, {threads} thread(s)", file=sys.stderr)
+        print(
+            f"motools-hf: model {spec['model']} on {device}, {threads} thread(s)", file=sys.stderr
+        )
         base_dir = resolve_model_dir(spec["model"], store_root)
         update_status(jobdir, base_dir=str(base_dir), device=device, threads=threads)
         with open(jobdir / "data.jsonl", encoding="utf-8") as f:
@@ -94,12 +103,22 @@ def run(jobdir: Path) -> int:
             for e in p.events:
                 update_status(jobdir, event=e)
 
-        summary = train(jobdir, base_dir, rows, spec["hyperparameters"], spec.get("options", {}), report, lambda: _should_stop(jobdir))
+        summary = train(
+            jobdir,
+            base_dir,
+            rows,
+            spec["hyperparameters"],
+            spec.get("options", {}),
+            report,
+            lambda: _should_stop(jobdir),
+        )
         if summary is None:
             update_status(jobdir, event="cancelled", state="cancelled", finished_at=time.time())
             print("cancelled", file=sys.stderr)
             return 0
-        update_status(jobdir, event="succeeded", state="succeeded", summary=summary, finished_at=time.time())
+        update_status(
+            jobdir, event="succeeded", state="succeeded", summary=summary, finished_at=time.time()
+        )
         print(f"done: {summary}", file=sys.stderr)
         return 0
     except _CancelledWhilePreparing:
@@ -109,7 +128,14 @@ def run(jobdir: Path) -> int:
     except BaseException as e:
         traceback.print_exc()
         code = "user_error" if isinstance(e, UserError) else "training_error"
-        update_status(jobdir, event=f"failed: {type(e).__name__}", state="failed", error=f"{type(e).__name__}: {e}", error_code=code, finished_at=time.time())
+        update_status(
+            jobdir,
+            event=f"failed: {type(e).__name__}",
+            state="failed",
+            error=f"{type(e).__name__}: {e}",
+            error_code=code,
+            finished_at=time.time(),
+        )
         return 1
     finally:
         os.close(lock)

@@ -36,7 +36,9 @@ def default_threads() -> int:
     env = os.environ.get("MOTOOLS_HF_THREADS", "").strip()
     if env:
         return max(1, int(env))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
     return 1 if cores < MIN_THREADS_FOR_PARALLEL else cores - 1
 
 
@@ -114,7 +116,7 @@ def load_base(base_dir: Path, device: str) -> tuple[Any, Any]:
 
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-    return tokenizer, model.to(device)
+    return tokenizer, model.to(device)  # type: ignore[arg-type]
 
 
 def train(
@@ -142,7 +144,13 @@ def train(
     if hp["method"] == "lora":
         from peft import LoraConfig, get_peft_model
 
-        cfg = LoraConfig(r=hp["lora_rank"], lora_alpha=hp["lora_alpha"], lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
+        cfg = LoraConfig(
+            r=hp["lora_rank"],
+            lora_alpha=hp["lora_alpha"],
+            lora_dropout=0.0,
+            target_modules="all-linear",
+            task_type="CAUSAL_LM",
+        )
         model = get_peft_model(model, cfg)
     model.train()
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -150,11 +158,21 @@ def train(
     bs = hp["batch_size"]
     steps_per_epoch = math.ceil(len(examples) / bs)
     total = steps_per_epoch * hp["n_epochs"]
-    state = load_checkpoint(jobdir, params, optimizer) or {"step": 0, "trained_tokens": 0, "train_seconds": 0.0}
+    state = load_checkpoint(jobdir, params, optimizer) or {
+        "step": 0,
+        "trained_tokens": 0,
+        "train_seconds": 0.0,
+    }
     start_step = int(state["step"])
     events = [f"resumed from checkpoint at step {start_step}/{total}"] if start_step else []
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda") and torch.cuda.is_bf16_supported())
+    pad_id = (
+        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    )
+    autocast = torch.autocast(
+        "cuda",
+        dtype=torch.bfloat16,
+        enabled=device.startswith("cuda") and torch.cuda.is_bf16_supported(),
+    )
     every = int(options.get("checkpoint_every_steps", 50))
     t0 = time.monotonic()
     tokens_since = 0
@@ -162,7 +180,12 @@ def train(
 
     def checkpoint(step: int) -> None:
         elapsed = state["train_seconds"] + time.monotonic() - t0
-        save_checkpoint(jobdir, params, optimizer, {**state, "step": step, "loss": loss_value, "train_seconds": elapsed})
+        save_checkpoint(
+            jobdir,
+            params,
+            optimizer,
+            {**state, "step": step, "loss": loss_value, "train_seconds": elapsed},
+        )
 
     for step in range(start_step, total):
         if should_stop():
@@ -190,19 +213,44 @@ def train(
             events.append(f"checkpoint at step {done}/{total}")
         elapsed = time.monotonic() - t0
         rate = (done - start_step) / elapsed
-        report(Progress(done, total, epoch + 1, loss_value, (total - done) / rate, tokens_since / elapsed, state["trained_tokens"], events))
+        report(
+            Progress(
+                done,
+                total,
+                epoch + 1,
+                loss_value,
+                (total - done) / rate,
+                tokens_since / elapsed,
+                state["trained_tokens"],
+                events,
+            )
+        )
         events = []
+    train_seconds = state["train_seconds"] + time.monotonic() - t0
+    t_save = time.monotonic()
+    save_output(jobdir, model, tokenizer, hp["method"])
     summary = {
-        "train_seconds": round(state["train_seconds"] + time.monotonic() - t0, 3),
+        "train_seconds": round(train_seconds, 3),
+        "save_seconds": round(time.monotonic() - t_save, 3),
         "final_loss": loss_value,
         "trained_tokens": state["trained_tokens"],
+        "tokens_per_s": round(state["trained_tokens"] / max(train_seconds, 1e-9), 1),
         "total_steps": total,
         "examples": len(examples),
         "device": device,
         "skipped_rows": sum(1 for w in warnings if w.endswith("skipped")),
+        "threads": torch.get_num_threads(),
+        "peak_rss_mb": _peak_rss_mb(),
     }
-    save_output(jobdir, model, tokenizer, hp["method"])
+    if device.startswith("cuda"):
+        summary["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return summary
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
 def save_output(jobdir: Path, model: Any, tokenizer: Any, method: str) -> None:
