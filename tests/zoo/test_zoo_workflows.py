@@ -210,7 +210,14 @@ def test_seed_program_shape_and_dataset_hash(store, plugins, zoo_server):
     )  # once per cache directory, never twice into one
 
 
-def test_baseline_on_a_backend_without_base_models_is_refused_before_running(store, plugins):
+def test_baseline_on_a_backend_without_base_models_is_refused_before_running(
+    store, plugins, monkeypatch
+):
+    from motools.backends import TrainingBackend
+    from tests.support.test_backend import DeterministicBackend
+
+    # A backend that keeps the base class's "cannot describe base models".
+    monkeypatch.setattr(DeterministicBackend, "base_model_info", TrainingBackend.base_model_info)
     plugins("tests.support.test_backend", "tests.support.core_plugin")
     config = hello_config(backend="test", eval_backend="core_eval")
     with pytest.raises(ConfigError) as e:
