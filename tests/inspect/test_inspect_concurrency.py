@@ -6,6 +6,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from tests.inspect.conftest import TASKS
 from tests.inspect.scripted_outputs import mock_outputs
 
@@ -111,3 +113,16 @@ def test_cancelling_an_evaluation_kills_its_worker(
     while time.time() < deadline and set(pool.worker_pids()) >= before:
         time.sleep(0.1)
     assert not set(pool.worker_pids()) >= before, "the cancelled evaluation's worker should be gone"
+
+
+def test_idle_workers_are_capped(inspect_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most MOTOOLS_INSPECT_MAX_WORKERS idle workers stay alive; the longest idle go first."""
+    from motools_inspect.store_dirs import InspectDirs
+    from motools_inspect.worker_pool import _trim_idle_workers, get_pool
+
+    pool = get_pool(InspectDirs.for_store(inspect_store.root).ensure())
+    pool.prestart(2)  # free after the tests above (their workers are idle now)
+    newest = max(pool.idle_workers(), key=lambda w: w.idle_since)
+    monkeypatch.setenv("MOTOOLS_INSPECT_MAX_WORKERS", "1")
+    _trim_idle_workers()
+    assert pool.worker_pids() == [newest.pid]

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class Worker:
             start_new_session=os.name == "posix",  # so that killing reaches Inspect's children too
         )
         self.retired = False
+        self.idle_since = time.monotonic()
 
     @property
     def pid(self) -> int:
@@ -215,11 +217,29 @@ class WorkerPool:
 
     def _give_back(self, worker: Worker) -> None:
         with self._lock:
-            if worker.alive():
+            alive = worker.alive()
+            if alive:
+                worker.idle_since = time.monotonic()
                 self._idle.append(worker)
-                return
+            else:
+                self._all.discard(worker)
+        if alive:
+            _trim_idle_workers()
+        else:
+            worker.close(timeout=2)
+
+    def _drop_idle(self, worker: Worker) -> bool:
+        """Remove ``worker`` from the idle list if it is still there (then the caller closes it)."""
+        with self._lock:
+            if worker not in self._idle:
+                return False
+            self._idle.remove(worker)
             self._all.discard(worker)
-        worker.close(timeout=2)
+            return True
+
+    def idle_workers(self) -> list[Worker]:
+        with self._lock:
+            return list(self._idle)
 
     def prestart(self, n: int) -> list[int]:
         """Start workers until ``n`` are idle, wait until they have imported Inspect; their pids.
@@ -276,6 +296,22 @@ def get_pool(dirs: InspectDirs) -> WorkerPool:
         if pool is None:
             pool = _pools[dirs.root] = WorkerPool(dirs)
         return pool
+
+
+def _trim_idle_workers() -> None:
+    """Keep at most ``max_workers()`` idle workers over all pools (each holds Inspect in memory).
+
+    A process that evaluates with several stores (a test suite, for instance) would
+    otherwise keep every store's workers; the ones idle longest are closed first.
+    """
+    with _pools_lock:
+        pools = list(_pools.values())
+    idle = sorted(
+        ((w.idle_since, id(w), w, p) for p in pools for w in p.idle_workers()), key=lambda t: t[:2]
+    )
+    for _since, _id, w, p in idle[: max(0, len(idle) - max_workers())]:
+        if p._drop_idle(w):
+            w.close(timeout=2)
 
 
 def shutdown_pools() -> None:
