@@ -8,7 +8,9 @@ import typer
 
 
 def plugins(
-    all_: Annotated[bool, typer.Option("--all", help="Include motools-core's built-in plugins.")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include motools-core's built-in plugins.")
+    ] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List installed plugins: name, distribution, version and the hooks each implements."""
@@ -22,4 +24,7 @@ def plugins(
     if not rows:
         typer.echo("No plugins installed (use --all to include built-ins).", err=True)
         return
-    table([{**r, "hooks": ", ".join(r["hooks"])} for r in rows], ["name", "distribution", "version", "hooks"])
+    table(
+        [{**r, "hooks": ", ".join(r["hooks"])} for r in rows],
+        ["name", "distribution", "version", "hooks"],
+    )
