@@ -190,6 +190,23 @@ def test_ctrl_c_during_a_sync_step(
     assert StepCache(home_store).entries() == [] and home_store.list_atoms() == []
 
 
+def test_a_killed_run_is_shown_as_interrupted(
+    cli: Any, core_site: Path, tmp_path: Path, log: Path, home_store: Any
+) -> None:
+    # SIGKILL gives the process no chance to record anything: the run is recorded as
+    # running, and motools sees that its process on this host is gone.
+    cfg = _config(tmp_path, "left:\n  sleep: 0\nright:\n  sleep: 30\n")
+    p = _start(core_site, "workflow", "run", "core_fanout", "--config", cfg)
+    _wait_for(lambda: executions(log, "right") and executions(log, "left"))
+    p.kill()
+    p.communicate(timeout=20)
+    [run] = list_runs(home_store)
+    assert run["status"] == "interrupted"
+    state = load_run(home_store, run["run_id"])
+    assert state.status == "interrupted" and "is gone" in (state.error or "")
+    assert "interrupted" in cli("workflow", "runs").stdout
+
+
 def test_two_processes_compute_a_step_once(
     cli: Any, core_site: Path, tmp_path: Path, log: Path
 ) -> None:

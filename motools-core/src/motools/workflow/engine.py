@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import shutil
 import threading
 import time
@@ -22,7 +23,7 @@ from motools.atoms.base import Atom
 from motools.errors import MotoolsError, StepFailed, UserError
 from motools.settings import default_user
 from motools.store import ContentStore, get_store, utcnow
-from motools.store.leases import Lease
+from motools.store.leases import HOST, Lease
 from motools.workflow.cache import StepCache, compute_key, explain_miss
 from motools.workflow.config import redact
 from motools.workflow.context import StepContext, reset_current, set_current
@@ -423,6 +424,8 @@ async def arun_workflow(
         started_at=utcnow(),
         config_source=config_source,
         overrides=[redact(o) for o in overrides or []],
+        pid=os.getpid(),
+        host=HOST,
     )
     run = _Run(workflow, cfg, st_store, state, max_parallel, no_cache, force, on_event)
     await asyncio.to_thread(run.persist)

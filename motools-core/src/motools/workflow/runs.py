@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from motools.errors import UserError
 from motools.store.content_store import utcnow
+from motools.store.leases import HOST, _pid_alive
 from motools.workflow.state import StepState, WorkflowState
 
 if TYPE_CHECKING:
@@ -73,6 +75,13 @@ def load_run(store: ContentStore, run_id: str) -> WorkflowState:
         "SELECT state FROM run_steps WHERE run_id=? ORDER BY idx", (header["run_id"],)
     )
     header["step_states"] = [json.loads(s[0]) for s in steps]
+    header["status"] = _live_status(
+        store.index.query("SELECT status FROM runs WHERE run_id=?", (header["run_id"],))[0][0],
+        header,
+    )
+    if header["status"] == "interrupted" and not header.get("error"):
+        header["error"] = f"the process running it (pid {header.get('pid')}) is gone"
+    header = {k: v for k, v in header.items() if k in _STATE_FIELDS}
     st = WorkflowState.from_dict(header)
     st.step_states = [s if isinstance(s, StepState) else StepState(**s) for s in st.step_states]
     return st
@@ -81,9 +90,30 @@ def load_run(store: ContentStore, run_id: str) -> WorkflowState:
 def list_runs(store: ContentStore, limit: int = 50) -> list[dict[str, Any]]:
     """Recent runs, newest first: id, workflow, user, status, created/updated."""
     rows = store.index.query(
-        "SELECT run_id, workflow, user, status, created_at, updated_at FROM runs"
+        "SELECT run_id, workflow, user, status, created_at, updated_at, state FROM runs"
         " ORDER BY created_at DESC LIMIT ?",
         (limit,),
     )
     keys = ("run_id", "workflow", "user", "status", "created_at", "updated_at")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+    out = []
+    for r in rows:
+        d = dict(zip(keys, r[:6], strict=True))
+        d["status"] = _live_status(d["status"], json.loads(r[6]))
+        out.append(d)
+    return out
+
+
+_STATE_FIELDS = {f.name for f in fields(WorkflowState)}
+
+
+def _live_status(status: str, header: dict[str, Any]) -> str:
+    """A run recorded as running whose process on this host is gone was interrupted.
+
+    (SIGKILL, an out-of-memory kill or a power cut leave no chance to record it.)
+    """
+    if status != "running":
+        return status
+    pid, host = header.get("pid"), header.get("host")
+    if pid and host == HOST and not _pid_alive(int(pid)):
+        return "interrupted"
+    return status

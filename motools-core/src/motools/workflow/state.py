@@ -47,6 +47,8 @@ class WorkflowState:
     error: str | None = None
     config_source: str | None = None
     overrides: list[str] = field(default_factory=list)
+    pid: int | None = None
+    host: str | None = None
 
     def step(self, name: str) -> StepState:
         """The state of the step called ``name``."""
