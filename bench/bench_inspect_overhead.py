@@ -120,24 +120,28 @@ import bench_inspect_overhead as b; b.direct_eval(sys.argv[1]); print(time.perf_
 COLD_BACKEND = f"""
 import sys, time; t0 = time.perf_counter(); sys.path.insert(0, {str(HERE)!r})
 import bench_inspect_overhead as b; backend, model = b.setup_backend(sys.argv[1]); b.backend_eval(backend, model)
-from motools_inspect.worker_pool import shutdown_pools; shutdown_pools()  # reap the worker: its CPU is counted
 print(time.perf_counter() - t0)
+# wait for the worker to exit so that its CPU time is counted (at a normal exit the
+# worker is told to stop and not waited for, so this is not part of the wall time)
+from motools_inspect.worker_pool import shutdown_pools; shutdown_pools()
 """
 
 
 def cold_run(code: str, arg: str) -> tuple[float, float]:
-    """(wall, CPU) seconds of a fresh interpreter running ``code``, start and exit included.
+    """(wall, CPU) seconds of a fresh interpreter evaluating once.
 
-    CPU is user + system time of the process and of every process it waited for (the
-    backend's worker), which other load on the machine does not inflate.
+    Wall: from the interpreter's first statement until the results are in.  CPU: user +
+    system time of the process and of every process it waited for (the backend's
+    worker), which other load on the machine inflates much less than wall time.
     """
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, arg], check=True, capture_output=True)
-    wall = time.perf_counter() - t0
+    out = subprocess.run(
+        [sys.executable, "-c", code, arg], check=True, capture_output=True, text=True
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = float(out.stdout.strip().splitlines()[-1])
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
