@@ -21,7 +21,9 @@ def evaluate(backend: Any, model: Any, task: str, eval_kwargs: dict[str, Any]) -
     return asyncio.run(backend.evaluate(model, task, eval_kwargs, out)), out
 
 
-def test_evaluation_keeps_metrics_samples_usage_and_the_log(backend: Any, mock_model: Any) -> None:
+def test_evaluation_keeps_metrics_samples_usage_and_the_log(
+    backend: Any, mock_model: Any, tmp_path: Path
+) -> None:
     res, out = evaluate(
         backend,
         mock_model,
@@ -41,11 +43,19 @@ def test_evaluation_keeps_metrics_samples_usage_and_the_log(backend: Any, mock_m
     assert res.metadata["tasks"][0]["log_file"] == logs[0].name
     # the log opens with Inspect's own CLI
     inspect_cli = Path(sys.executable).with_name("inspect")
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path),
+    }
     dump = subprocess.run(
         [str(inspect_cli), "log", "dump", "--header-only", str(logs[0])],
         capture_output=True,
         text=True,
         check=True,
+        cwd=tmp_path,
+        env=env,
     )
     header = json.loads(dump.stdout)
     assert header["status"] == "success" and header["eval"]["model"] == "mockllm/model"
