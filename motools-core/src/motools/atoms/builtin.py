@@ -198,7 +198,9 @@ class EvalAtom(Atom):
             raise UserError(
                 f"eval {self.id}: scorer {names[0]!r} has no metric {metric!r}; metrics: {list(metrics)}"
             )
-        return float(metrics[metric])
+        value = metrics[metric]
+        # Undefined metrics (NaN in the evaluator) are stored as JSON null.
+        return float("nan") if value is None else float(value)
 
     def rows(self) -> list[dict[str, Any]]:
         """Tidy rows: one per task x scorer x metric."""
