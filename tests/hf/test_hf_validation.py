@@ -137,8 +137,12 @@ def test_plugin_and_backend_modules_import_no_heavy_sdk() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_unknown_job_id_is_a_user_error(hf: Any, store: Any) -> None:
+def test_unknown_or_deleted_job(hf: Any, store: Any) -> None:
+    missing = {"job_id": "hfjob-" + "0" * 20}
+    st = hf.status(missing, store)
+    assert st.status == "failed" and st.error_code == "job_missing"
+    assert "re-run to train again" in st.error_message
     with pytest.raises(UserError, match="not found"):
-        hf.status({"job_id": "hfjob-" + "0" * 20}, store)
+        hf.result(missing, store)
     with pytest.raises(UserError, match="not an hf backend job id"):
         hf.status({"job_id": "../../etc"}, store)

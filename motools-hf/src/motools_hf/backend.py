@@ -122,7 +122,14 @@ class HFBackend(TrainingBackend):
         return handle
 
     def status(self, handle: dict[str, Any], store: Any) -> JobStatus:
-        jd = _existing_job_dir(handle, store)
+        jd = job_dir(store.root, str(handle.get("job_id")))
+        if not (jd / "spec.json").is_file():
+            # Deleted (or another store): "failed" lets a re-run submit the job afresh.
+            return JobStatus(
+                status="failed",
+                error_code="job_missing",
+                error_message=f"hf job {handle['job_id']} not found in {store.root / JOBS_DIR}; re-run to train again",
+            )
         st = read_status(jd)
         state = st.get("state", "queued")
         error_code, error = st.get("error_code"), st.get("error")

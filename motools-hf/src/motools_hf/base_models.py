@@ -9,6 +9,7 @@ converting GGUF files (including the built-in ``smollm2-135m-instruct``) and bui
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import os
@@ -126,19 +127,23 @@ def _cached(store_root: Path, name: str, build: object) -> Path:
     final = cache_root(store_root) / f"{name}-v{CACHE_VERSION}"
     if (final / "config.json").is_file():
         return final
-    staging = Path(store_root) / "tmp" / f"hf-cache-{name}-{uuid.uuid4().hex}"
-    staging.mkdir(parents=True)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # One builder at a time (a training process and a baseline step often ask at once);
+    # the others wait and then find the entry built.
+    fd = os.open(final.parent / f".{final.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        build(staging)  # type: ignore[operator]
-        final.parent.mkdir(parents=True, exist_ok=True)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if (final / "config.json").is_file():
+            return final
+        staging = Path(store_root) / "tmp" / f"hf-cache-{name}-{uuid.uuid4().hex}"
+        staging.mkdir(parents=True)
         try:
+            build(staging)  # type: ignore[operator]
             os.rename(staging, final)
-        except OSError:
-            # Another process finished the same entry first: theirs is as good as ours.
-            if not (final / "config.json").is_file():
-                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        os.close(fd)
     return final
 
 

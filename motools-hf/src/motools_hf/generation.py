@@ -96,7 +96,10 @@ class LoadedModel:
                     break
             groups: dict[tuple[Any, ...], list[Any]] = {}
             for item in batch:
-                groups.setdefault(item[0].settings(), []).append(item)
+                # False when the sample was cancelled (e.g. an Inspect timeout) while
+                # queued; once running, a future can no longer be cancelled.
+                if item[1].set_running_or_notify_cancel():
+                    groups.setdefault(item[0].settings(), []).append(item)
             for items in groups.values():
                 try:
                     results = self.generate([r for r, _ in items])

@@ -215,14 +215,14 @@ def train(
         rate = (done - start_step) / elapsed
         report(
             Progress(
-                done,
-                total,
-                epoch + 1,
-                loss_value,
-                (total - done) / rate,
-                tokens_since / elapsed,
-                state["trained_tokens"],
-                events,
+                step=done,
+                total_steps=total,
+                epoch=epoch + 1,
+                loss=float(f"{loss_value:.4g}"),
+                eta_s=round((total - done) / rate, 1),
+                tokens_per_s=round(tokens_since / elapsed, 1),
+                trained_tokens=state["trained_tokens"],
+                events=events,
             )
         )
         events = []
