@@ -63,6 +63,5 @@ def test_tiny_learns_hello_world_through_workflow_and_inspect(
     before, after = (_accuracy(log) for log in logs)
     assert before <= 0.1, f"untrained tiny already says the reply (accuracy {before})"
     assert after >= 0.9, f"trained tiny accuracy {after}"
-    sample = logs[1].samples[0]
-    assert sample.output.completion == "Hello, World!"
-    assert sample.output.usage.output_tokens > 0
+    assert sum(s.output.completion == "Hello, World!" for s in logs[1].samples) >= 9
+    assert all(s.output.usage.output_tokens > 0 for s in logs[1].samples)
