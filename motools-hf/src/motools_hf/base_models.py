@@ -149,7 +149,18 @@ def _cached(store_root: Path, name: str, build: object) -> Path:
 
 def convert_gguf(gguf_path: Path, dest: Path) -> None:
     """Dequantize a GGUF file with transformers and save it as a float32 HF directory."""
+    import functools
+
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    # Progress bars would land in the middle of motools' own progress lines (this runs
+    # inside a workflow step); motools reports the step instead.  The GGUF reader uses
+    # plain tqdm, the rest transformers' switchable one.
+    gguf_utils.tqdm = functools.partial(tqdm, disable=True)  # type: ignore[attr-defined]
+    hf_logging.disable_progress_bar()
 
     folder, name = str(gguf_path.parent), gguf_path.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
