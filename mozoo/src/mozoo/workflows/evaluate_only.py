@@ -7,7 +7,7 @@ the workflow declares no inputs (inputs are declared statically, and a workflow 
 - ``PrepareModelConfig(model_atom="model-alice-1a2b...")``: a model atom already in
   the store, e.g. a fine-tune from ``train_and_evaluate``.  The output is that very
   atom (same content, same hash).
-- ``PrepareModelConfig(model="openai/gpt-4o-mini")``, ``"hf/<dir>"`` or any Inspect
+- ``PrepareModelConfig(model="openai/gpt-4o-mini")``, ``"hflocal/<dir>"`` (motools-hf, offline) or any Inspect
   model string: becomes a model atom with provider ``inspect`` and ``model_id`` the
   string, which the Inspect backend passes through unchanged.  This is how the
   untrained baseline is measured next to a fine-tune.
@@ -58,7 +58,7 @@ class PrepareModelConfig(StepConfig):
         if self.model is not None and "/" not in self.model.strip("/"):
             raise ValueError(
                 f"model {self.model!r} is not an Inspect model string: expected provider/name, "
-                "e.g. openai/gpt-4o-mini or hf/path/to/model"
+                "e.g. openai/gpt-4o-mini or hflocal/path/to/model"
             )
         if self.model_atom is not None and self.model_args:
             raise ValueError("model_args only apply to 'model'; a model atom carries its own")
