@@ -129,7 +129,7 @@ def test_set_overrides_are_typed_by_the_schema(tmp_path: Path) -> None:
         load_workflow_config(pipeline, p, ["make.rows=many"])
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         load_workflow_config(pipeline, p, ["make.rows"])
-    with pytest.raises(ConfigError, match="make.rows is not a mapping"):
+    with pytest.raises(ConfigError, match="make.rows is 2, not a mapping"):
         load_workflow_config(pipeline, p, ["make.rows.deeper=1"])
 
 

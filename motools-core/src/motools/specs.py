@@ -27,9 +27,7 @@ def load_object(ref: str) -> Any:
 
 
 @dataclass(frozen=True)
-class TrainingBackendSpec:
-    """A training backend: ``impl`` is ``"module:Class"`` of a :class:`TrainingBackend`."""
-
+class _BackendSpec:
     name: str
     impl: str
     description: str = ""
@@ -42,18 +40,13 @@ class TrainingBackendSpec:
 
 
 @dataclass(frozen=True)
-class EvalBackendSpec:
+class TrainingBackendSpec(_BackendSpec):
+    """A training backend: ``impl`` is ``"module:Class"`` of a :class:`TrainingBackend`."""
+
+
+@dataclass(frozen=True)
+class EvalBackendSpec(_BackendSpec):
     """An evaluation backend: ``impl`` is ``"module:Class"`` of an :class:`EvalBackend`."""
-
-    name: str
-    impl: str
-    description: str = ""
-    required_env: tuple[str, ...] = ()
-    plugin: str = ""
-
-    def load(self) -> Any:
-        """Import and instantiate the backend."""
-        return load_object(self.impl)()
 
 
 @dataclass(frozen=True)

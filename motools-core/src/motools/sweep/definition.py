@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from motools.errors import ConfigError
+from motools.workflow.config import set_dotted
 
 if TYPE_CHECKING:
     from motools.workflow.core import Workflow
@@ -227,16 +228,7 @@ def short_names(paths: list[str]) -> dict[str, str]:
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any, where: str) -> None:
-    parts = path.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        nxt = node.get(part)
-        if nxt is None:
-            nxt = node[part] = {}
-        if not isinstance(nxt, dict):
-            raise ConfigError(f"{where}: {'.'.join(parts[: i + 1])} is {nxt!r}, not a mapping")
-        node = nxt
-    node[parts[-1]] = copy.deepcopy(value)
+    set_dotted(data, path, copy.deepcopy(value), where)
 
 
 def _get_path(data: dict[str, Any], path: str) -> Any:

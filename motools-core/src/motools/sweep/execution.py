@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from motools._sync import run_sync
 from motools.errors import MotoolsError
 from motools.store import ContentStore, get_store
 from motools.sweep.definition import SweepDefinition
@@ -366,22 +367,4 @@ def run_sweep(
     df = collate(result)
     ```
     """
-    coro = arun_sweep(workflow, base_config, grid, **kwargs)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def target() -> None:  # called from a running loop (Jupyter): use a helper thread
-        try:
-            box["v"] = asyncio.run(coro)
-        except BaseException as e:
-            box["e"] = e
-
-    t = threading.Thread(target=target)
-    t.start()
-    t.join()
-    if "e" in box:
-        raise box["e"]
-    return box["v"]  # type: ignore[no-any-return]
+    return run_sync(arun_sweep(workflow, base_config, grid, **kwargs))

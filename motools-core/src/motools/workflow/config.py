@@ -220,16 +220,22 @@ def apply_overrides(
                 value = yaml.safe_load(raw) if raw.strip() else ""
             except yaml.YAMLError:
                 value = raw
-        node = data
-        for i, part in enumerate(parts[:-1]):
-            nxt = node.get(part)
-            if nxt is None:
-                nxt = node[part] = {}
-            if not isinstance(nxt, dict):
-                raise ConfigError(f"--set {ov!r}: {'.'.join(parts[: i + 1])} is not a mapping")
-            node = nxt
-        node[parts[-1]] = value
+        set_dotted(data, key.strip(), value, f"--set {ov!r}")
     return data
+
+
+def set_dotted(data: dict[str, Any], path: str, value: Any, where: str) -> None:
+    """Set ``data["a"]["b"]["c"] = value`` for ``path`` "a.b.c", creating mappings on the way."""
+    parts = path.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"{where}: {'.'.join(parts[: i + 1])} is {nxt!r}, not a mapping")
+        node = nxt
+    node[parts[-1]] = value
 
 
 # -- error formatting ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from motools._sync import run_sync
 from motools.atoms.base import Atom
 from motools.errors import MotoolsError, StepFailed, UserError
 from motools.settings import default_user
@@ -462,26 +463,7 @@ def run_workflow(
     **kwargs: Any,
 ) -> WorkflowState:
     """Run ``workflow`` synchronously; see :func:`arun_workflow` for the arguments."""
-    coro = arun_workflow(workflow, input_atoms, config, user, **kwargs)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    # Called from inside an event loop (e.g. Jupyter): run in a helper thread.
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["v"] = asyncio.run(coro)
-        except BaseException as e:
-            box["e"] = e
-
-    t = threading.Thread(target=target)
-    t.start()
-    t.join()
-    if "e" in box:
-        raise box["e"]
-    return box["v"]
+    return run_sync(arun_workflow(workflow, input_atoms, config, user, **kwargs))
 
 
 def plan_workflow(
