@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,26 @@ def test_unknown_or_deleted_job(hf: Any, store: Any) -> None:
         hf.result(missing, store)
     with pytest.raises(UserError, match="not an hf backend job id"):
         hf.status({"job_id": "../../etc"}, store)
+
+
+def test_local_base_model_content_is_part_of_the_submit_cache_key(
+    tmp_path: Path, plugins: Any
+) -> None:
+    """New weights at the same path are a new base model: the fine-tune is not reused."""
+    from motools.workflow.training_steps import SubmitTrainingConfig, _submit_identity
+
+    plugins("motools_hf.plugin")
+    model_dir = tmp_path / "my-model"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}")
+    weights = model_dir / "model.safetensors"
+    weights.write_bytes(b"\x00" * 64)
+    cfg = SubmitTrainingConfig(model=str(model_dir), backend_name="hf")
+    first = _submit_identity(cfg)
+    assert first["model_fingerprint"]
+    assert _submit_identity(cfg) == first
+    weights.write_bytes(b"\x01" * 64)  # rewritten in place: same path, same size
+    os.utime(weights, ns=(1, 2_000_000_000_000_000_000))
+    assert _submit_identity(cfg)["model_fingerprint"] != first["model_fingerprint"]
+    # built-in models are identified by name (their files ship with the package)
+    assert "model_fingerprint" not in _submit_identity(SubmitTrainingConfig(model="tiny"))

@@ -344,3 +344,37 @@ def test_api_key_never_stored_or_logged(
         assert _files_containing(store.root, key.encode()) == []
         assert key not in caplog.text
         assert key not in repr(events)
+
+
+def test_key_quoted_in_a_job_error_is_redacted_whatever_its_variable_is_called(
+    fake_openai: Any,
+    openai_plugin: Any,
+    store: Any,
+    make_dataset: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The variable's name does not look secret, so only the backend knows it holds a key.
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.setenv("CORP_OAI", FAKE_KEY)
+    fake_openai.plan_next_job(
+        ["running", "failed"],
+        error={"code": "server_error", "message": f"internal error for {FAKE_KEY}", "param": None},
+    )
+    state = run(store, make_dataset(12), options={"api_key_env": "CORP_OAI"})
+    err = state.step("wait_for_training").error
+    assert "internal error for ***" in err and FAKE_KEY not in err
+    assert _files_containing(store.root, FAKE_KEY.encode()) == []
+
+
+def test_options_that_do_not_change_training_never_pay_for_a_new_job(
+    fake_openai: Any, openai_plugin: Any, store: Any, make_dataset: Any
+) -> None:
+    ds = make_dataset(12)
+    assert run(store, ds).status == "succeeded"
+    again = run(store, ds, options={"price_per_1m_training_tokens": 3.0})
+    assert again.step("submit_training").status == "cached"
+    assert len(fake_openai.calls("jobs.create")) == 1
+    # a deliberate new attempt is a new job
+    third = run(store, ds, options={"attempt": 2})
+    assert third.step("submit_training").status == "succeeded"
+    assert len(fake_openai.calls("jobs.create")) == 2

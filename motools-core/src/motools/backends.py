@@ -95,8 +95,15 @@ class TrainingBackend:
         """Raise a UserError for bad step ``options`` or missing credentials (before anything runs)."""
 
     def identity(self, options: dict[str, Any]) -> dict[str, Any]:
-        """Extra cache-key material (e.g. the endpoint), never secrets."""
+        """Cache-key material from the step options: exactly the options that change what
+        is trained (e.g. the endpoint), never secrets.  Options left out (thread counts,
+        price overrides) can change without a new, paid job."""
         return {}
+
+    def model_identity(self, model: str) -> str | None:
+        """A fingerprint of the base model's content when it lives on this machine (a
+        local directory or file), so that new weights at the same path are a new model."""
+        return None
 
     def estimate(
         self,

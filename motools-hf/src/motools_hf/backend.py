@@ -60,6 +60,12 @@ class HFBackend(TrainingBackend):
         # Options (threads, device, checkpoint interval) do not change what is trained.
         return {}
 
+    def model_identity(self, model: str) -> str | None:
+        """Content fingerprint of a local model directory or GGUF file."""
+        from motools_hf.base_models import model_fingerprint
+
+        return model_fingerprint(model)
+
     def estimate(
         self, dataset: Any, model: str, hyperparameters: dict[str, Any], options: dict[str, Any]
     ) -> dict[str, Any]:

@@ -115,6 +115,38 @@ def resolve_model_dir(model: str, store_root: Path) -> Path:
     return _cached(store_root, SMOLLM2, lambda d: convert_gguf(gguf, d))
 
 
+_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
+
+
+def model_fingerprint(model: str) -> str | None:
+    """sha256 (16 hex) of a local model's files; ``None`` for built-in names.
+
+    Memoised per (path, size, mtime) so that planning and re-runs stay fast; built-in
+    models are identified by their name (their files come with the installed package).
+    """
+    from motools.store.hashing import hash_tree
+
+    ref = check_model_ref(model)
+    if ref.path is None:
+        return None
+    st = ref.path.stat()
+    memo = (str(ref.path), st.st_size, st.st_mtime_ns)
+    if ref.kind == "hf_dir":
+        # a directory's mtime does not change when a file in it is rewritten in place
+        files = sorted(p for p in ref.path.rglob("*") if p.is_file())
+        memo = (
+            str(ref.path),
+            sum(p.stat().st_size for p in files),
+            max((p.stat().st_mtime_ns for p in files), default=0),
+        )
+    if memo not in _FINGERPRINTS:
+        if ref.kind == "hf_dir":
+            _FINGERPRINTS[memo] = hash_tree(ref.path)[0][:16]
+        else:
+            _FINGERPRINTS[memo] = _file_digest(ref.path)
+    return _FINGERPRINTS[memo]
+
+
 def _file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

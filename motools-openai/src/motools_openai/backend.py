@@ -19,7 +19,7 @@ from motools.backends import JobStatus, ModelInfo, TrainingBackend
 from motools.errors import ConfigError, MotoolsError
 from motools.workflow.context import current_step
 from motools_openai import prices
-from motools_openai.errors import translate
+from motools_openai.errors import scrub, translate
 from motools_openai.job_events import EventTracker
 from motools_openai.options import (
     DEFAULT_KEY_ENV,
@@ -84,7 +84,11 @@ class OpenAIBackend(TrainingBackend):
 
     def identity(self, options: dict[str, Any]) -> dict[str, Any]:
         """``{"endpoint": base_url}`` (plus organization/project when set); never secrets."""
-        return parse_options(options).endpoint.identity()
+        parsed = parse_options(options)
+        ident = parsed.endpoint.identity()
+        if parsed.attempt != 1:  # a deliberate resubmission is a new job
+            ident["attempt"] = parsed.attempt
+        return ident
 
     def preflight(self, dataset: DatasetAtom, model: str) -> Preflight:
         """Row checks and token count of ``dataset`` (memoised: atoms are immutable)."""
@@ -232,6 +236,7 @@ class OpenAIBackend(TrainingBackend):
             param = getattr(err, "param", None)
             if param:
                 message += f" (param: {param})"
+            message = scrub(message, api_key)  # providers may quote the request's key
         return JobStatus(
             status,
             trained_tokens=job.trained_tokens,

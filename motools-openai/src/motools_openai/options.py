@@ -74,6 +74,9 @@ class Endpoint:
                 "of that endpoint (or name another variable with options.api_key_env). "
                 "Nothing was uploaded or submitted."
             )
+        from motools.workflow.config import add_secret
+
+        add_secret(key)  # whatever the variable is called, the key is redacted everywhere
         return key
 
     def to_handle(self) -> dict[str, Any]:

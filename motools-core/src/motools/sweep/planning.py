@@ -92,6 +92,7 @@ def _structural_keys(
     atom_hashes: dict[str, str],
 ) -> dict[str, str | None]:
     from motools.workflow.config import redact
+    from motools.workflow.engine import step_key_material
 
     keys: dict[str, str | None] = {}
     for step in workflow.steps:
@@ -109,15 +110,10 @@ def _structural_keys(
                 inputs[name] = "atom:" + atom_hashes[aid]
             else:
                 inputs[name] = f"{producer}/{name}/{keys.get(producer)}"
-        dump = (
-            redact(step_cfg.model_dump(mode="json"))
-            if hasattr(step_cfg, "model_dump")
-            else redact(step_cfg)
-        )
         try:
-            extra = step.cache_identity(step_cfg) if step.cache_identity is not None else {}
-        except Exception:  # identity is advisory here; the engine computes the real key
-            extra = {}
+            dump, extra = step_key_material(cfg, step)
+        except Exception:  # advisory here; the engine computes the real key
+            dump, extra = redact(getattr(step_cfg, "__dict__", step_cfg)), {}
         parts = {"step": step.identity, "config": dump, "inputs": inputs, "extra": extra}
         keys[step.name] = hashlib.sha256(canonical_json(parts).encode()).hexdigest()
     return keys

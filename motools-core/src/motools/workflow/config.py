@@ -147,8 +147,16 @@ def load_yaml_config(
     return data, secrets
 
 
-# Secret values substituted into configs in this process: redacted wherever stored.
+# Secret values seen in this process (substituted into configs, or read by a backend):
+# redacted wherever motools stores or prints anything.
 _SECRETS: set[str] = set()
+
+
+def add_secret(value: str) -> None:
+    """Register a secret value (e.g. an API key a backend read from a variable of any
+    name) so that it is redacted from everything motools stores, logs or raises."""
+    if value and len(value) >= 4:
+        _SECRETS.add(value)
 
 
 def redact(obj: Any, extra_secrets: set[str] | None = None) -> Any:

@@ -35,7 +35,10 @@ class Step:
     ``input_atom_types`` / ``output_atom_types`` map argument names to atom types;
     inputs are resolved by name.  Bump ``version`` when the function's behaviour changes
     so cached results are not reused.  ``cache_identity`` may add to the cache key
-    (e.g. a backend's endpoint).  An ``optional`` step is skipped when its config field
+    (e.g. a backend's endpoint); ``cache_config`` chooses which part of the step's config
+    counts for the cache key (default: all of it; ``submit_training`` leaves out options
+    that do not change what is trained, such as thread counts or a price override, so
+    that changing them never pays for a job twice).  An ``optional`` step is skipped when its config field
     is ``None`` (e.g. a baseline evaluation that is off by default); steps that need its
     outputs are skipped too.
     """
@@ -49,6 +52,7 @@ class Step:
     description: str = ""
     cache_identity: Callable[[Any], dict[str, Any]] | None = None
     optional: bool = False
+    cache_config: Callable[[Any], Any] | None = None
 
     @property
     def identity(self) -> str:

@@ -57,6 +57,16 @@ def _step_config_dump(config: Any, step: Step) -> Any:
     return redact(cfg)
 
 
+def step_key_material(config: Any, step: Step) -> tuple[Any, dict[str, Any]]:
+    """What of a step's config goes into its cache key: (config part, extra identity)."""
+    step_cfg = getattr(config, step.name, None)
+    if step.cache_config is not None and step_cfg is not None:
+        cfg_part = redact(step.cache_config(step_cfg))
+    else:
+        cfg_part = _step_config_dump(config, step)
+    return cfg_part, _extra_identity(step, step_cfg)
+
+
 def _new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + uuid.uuid4().hex[:8]
 
@@ -172,11 +182,12 @@ class _Run:
         atoms = {n: self.store.get_atom(a) for n, a in st.input_atoms.items()}
         step_cfg = getattr(self.config, step.name, None)
         cfg_dump = _step_config_dump(self.config, step)
+        key_cfg, key_extra = step_key_material(self.config, step)
         key, parts = compute_key(
             step.identity,
-            cfg_dump,
+            key_cfg,
             {n: a.hash for n, a in atoms.items()},
-            _extra_identity(step, step_cfg),
+            key_extra,
             step.output_atom_types,
         )
         st.cache_key = key
@@ -526,11 +537,12 @@ def plan_workflow(
             continue
         hashes = {n: st_store.get_atom(a).hash for n, a in ids.items()}
         step_cfg = getattr(cfg, step.name, None)
+        key_cfg, key_extra = step_key_material(cfg, step)
         key, parts = compute_key(
             step.identity,
-            _step_config_dump(cfg, step),
+            key_cfg,
             hashes,
-            _extra_identity(step, step_cfg),
+            key_extra,
             step.output_atom_types,
         )
         entry["cache_key"] = key

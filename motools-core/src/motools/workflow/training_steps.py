@@ -78,7 +78,25 @@ def _dataset_input(inputs: dict[str, Atom]) -> Any:
 
 
 def _submit_identity(cfg: SubmitTrainingConfig) -> dict[str, Any]:
-    return get_training_backend(cfg.backend_name).identity(cfg.options)
+    """The backend's identity for these options (endpoint, ...) and the base model's
+    content fingerprint (a local model directory edited in place is another model)."""
+    backend = get_training_backend(cfg.backend_name)
+    ident = dict(backend.identity(cfg.options))
+    fingerprint = backend.model_identity(cfg.model)
+    if fingerprint:
+        ident["model_fingerprint"] = fingerprint
+    return ident
+
+
+def _submit_cache_config(cfg: SubmitTrainingConfig) -> dict[str, Any]:
+    """Everything but ``options``: the options that matter are in the backend identity."""
+    backend = get_training_backend(cfg.backend_name)
+    return {
+        "model": cfg.model,
+        "hyperparameters": backend.validate_hyperparameters(cfg.hyperparameters),
+        "suffix": cfg.suffix,
+        "backend_name": cfg.backend_name,
+    }
 
 
 async def submit_training(
@@ -243,6 +261,7 @@ def submit_training_step(
         SubmitTrainingConfig,
         version="1",
         cache_identity=_submit_identity,
+        cache_config=_submit_cache_config,
     )
 
 
