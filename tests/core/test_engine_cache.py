@@ -224,3 +224,12 @@ def test_refresh_of_an_unknown_step_is_a_config_error(store: Any) -> None:
         run_workflow(pipeline, {}, CFG, user="alice", refresh=["trasnform"])
     with pytest.raises(ConfigError, match="has no step 'trasnform'"):
         plan_workflow(pipeline, {}, CFG, refresh=["trasnform"])
+
+
+def test_plan_refuses_an_invalid_user_like_the_run_would(store: Any) -> None:
+    import pytest
+
+    from motools.errors import UserError
+
+    with pytest.raises(UserError, match="invalid user name 'Alice'"):
+        plan_workflow(pipeline, {}, CFG, user="Alice")

@@ -140,3 +140,14 @@ def test_store_option_chooses_the_store(tmp_path: Path) -> None:
     assert [a["user"] for a in json.loads(r.stdout)] == ["zed"], r
     r = invoke("atom", "ls", "--json")
     assert json.loads(r.stdout) == []
+
+
+def test_unusable_store_path_and_bad_filters_exit_2(tmp_path: Path) -> None:
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("x")
+    r = invoke("--store", str(a_file), "atom", "ls")
+    assert r.code == 2 and "it is a file, not a directory" in r.stderr, r
+    r = invoke("atom", "ls", "--type", "nosuch")
+    assert r.code == 2 and "unknown atom type 'nosuch'" in r.stderr and "dataset" in r.stderr, r
+    r = invoke("atom", "ls", "--user", "BAD USER")
+    assert r.code == 2 and "invalid user name" in r.stderr, r

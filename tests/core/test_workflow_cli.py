@@ -134,6 +134,21 @@ def test_failure_exits_1_with_summary_and_resume_fixes_it(
     assert json.loads(mt("workflow", "status", run_id, "--json").stdout)["status"] == "succeeded"
 
 
+def test_resume_refuses_a_config_file_that_changed_since_the_run(
+    cli: Any, tmp_path: Path, log: Path
+) -> None:
+    cfg = _config(tmp_path)
+    r = cli("workflow", "run", "core_pipeline", "--config", cfg, CORE_TEST_FAIL="transform")
+    assert r.code == 1, r
+    run_id = r.stderr.strip().splitlines()[-1].split()[-1]
+    Path(cfg).write_text(Path(cfg).read_text() + "transform:\n  suffix: changed\n")
+    r = cli("workflow", "resume", run_id)
+    assert r.code == 2 and "changed since run" in r.stderr and "suffix" in r.stderr, r
+    assert executions(log) == ["make", "transform"], "nothing ran"
+    r = cli("workflow", "resume", run_id, "--use-current-config", "--json")
+    assert r.code == 0, r
+
+
 def _start(core_site: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         motools_cmd(*args),

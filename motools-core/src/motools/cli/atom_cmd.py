@@ -26,10 +26,16 @@ def ls(
     json_: JsonOpt = False,
 ) -> None:
     """List atoms, newest first."""
+    from motools.atoms.ids import validate_user
     from motools.cli.output import print_json, table
     from motools.store import get_store
 
-    recs = get_store().list_atoms(type=type_, user=user, limit=limit)
+    store = get_store()
+    if type_ is not None:
+        store.atom_class(type_)  # an unknown type is an error naming the registered ones
+    if user is not None:
+        validate_user(user)
+    recs = store.list_atoms(type=type_, user=user, limit=limit)
     if json_:
         print_json(
             [

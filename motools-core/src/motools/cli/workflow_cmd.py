@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -111,7 +112,9 @@ def run(
     """Run a workflow from a YAML config; re-runs reuse every unchanged step."""
     wf, cfg, source = _prepare(name, config, set_)
     if dry_run:
-        _print_plan(wf, cfg, _parse_inputs(inputs), source, no_cache, refresh or [], json_)
+        _print_plan(
+            wf, cfg, _parse_inputs(inputs), source, no_cache, refresh or [], json_, user=user
+        )
         return
     _execute(
         wf,
@@ -250,11 +253,14 @@ def _print_plan(
     no_cache: bool,
     refresh: list[str],
     json_: bool,
+    user: str | None = None,
 ) -> None:
     from motools.cli.output import print_json, table
     from motools.workflow import plan_workflow
 
-    plan = plan_workflow(wf, inputs, cfg, no_cache=no_cache, refresh=refresh, config_source=source)
+    plan = plan_workflow(
+        wf, inputs, cfg, no_cache=no_cache, refresh=refresh, config_source=source, user=user
+    )
     if json_:
         print_json({"workflow": wf.name, "steps": plan})
         return
@@ -353,10 +359,21 @@ def status(
 def resume(
     run_id: Annotated[str, typer.Argument(help="Run id of a failed or interrupted run.")],
     max_parallel: Annotated[int, typer.Option("--max-parallel", min=1)] = 4,
+    use_current_config: Annotated[
+        bool,
+        typer.Option(
+            "--use-current-config",
+            help="Run the config file as it is now, even if it changed since the run.",
+        ),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Re-run a run from its failed step; finished steps come from the cache."""
+    """Re-run a run from its failed step with its recorded config; finished steps come
+    from the cache."""
+    from motools.errors import UserError
     from motools.store import get_store
+    from motools.workflow.cache import _diff
+    from motools.workflow.config import REDACTED, redact
     from motools.workflow.loading import load_workflow_config, resolve_workflow
     from motools.workflow.runs import load_run
 
@@ -364,8 +381,25 @@ def resume(
     wf = resolve_workflow(state.workflow_name)
     src = state.config_source
     if src and Path(src).is_file():
+        # The file holds the secrets the store never kept; it must still say what the
+        # run said, or resuming would silently run (and pay for) another experiment.
         cfg = load_workflow_config(wf, src, state.overrides)
+        changed = _diff(state.config, redact(cfg.model_dump(mode="json")), "")
+        if changed and not use_current_config:
+            raise UserError(
+                f"{src} changed since run {state.run_id}: "
+                + ", ".join(changed[:5])
+                + (" ..." if len(changed) > 5 else "")
+                + ". Resume runs the recorded config: restore the file, start a new run "
+                f"with 'motools workflow run {state.workflow_name} --config {src}', or pass "
+                "--use-current-config."
+            )
     else:
+        if REDACTED in json.dumps(state.config):
+            raise UserError(
+                f"run {state.run_id} was configured from {src or '--set'}, which is gone, and "
+                "its secret values were never stored: restore the config file to resume"
+            )
         cfg = load_workflow_config(wf, None, None, data=state.config)
     _execute(
         wf,

@@ -16,8 +16,24 @@ def get_store(path: str | Path | None = None) -> ContentStore:
     root = Path(path).expanduser().resolve() if path else store_dir()
     s = _stores.get(root)
     if s is None:
-        s = _stores[root] = ContentStore(root)
+        try:
+            s = _stores[root] = ContentStore(root)
+        except OSError as e:
+            from motools.errors import ConfigError
+
+            why = "it is a file, not a directory" if root.is_file() else (e.strerror or str(e))
+            raise ConfigError(
+                f"cannot use {root} as the motools store: {why}. Choose another "
+                "directory with --store PATH, MOTOOLS_HOME or 'store:' in the user config "
+                f"({_config_file_hint()})"
+            ) from None
     return s
+
+
+def _config_file_hint() -> str:
+    from motools.settings import config_file
+
+    return str(config_file())
 
 
 __all__ = ["ContentStore", "canonical_json", "get_store", "utcnow"]

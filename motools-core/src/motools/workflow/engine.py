@@ -487,12 +487,17 @@ def plan_workflow(
     refresh: list[str] | tuple[str, ...] = (),
     config_source: str | None = None,
     validate: bool = True,
+    user: str | None = None,
 ) -> list[dict[str, Any]]:
     """What a run would do, without executing: per step ``cached`` / ``will run`` and why."""
     st_store = store if isinstance(store, ContentStore) else get_store(store)
     input_atoms = dict(input_atoms or {})
     source = config_source or "<config>"
     cfg = coerce_config(workflow, config, source)
+    if user is not None:
+        from motools.atoms.ids import validate_user
+
+        validate_user(user)
     if validate:
         validate_workflow(workflow, cfg, input_atoms, st_store, source)
     cache = StepCache(st_store)
