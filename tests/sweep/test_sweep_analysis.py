@@ -99,7 +99,8 @@ def test_collate_one_row_per_point_task_scorer_metric(epochs_sweep):
 
 def test_summarize_across_replicates(epochs_sweep):
     stats = summarize(collate(epochs_sweep))
-    assert len(stats) == 3 * 2 * 3
+    # 3 x 2 points x 2 metrics: the evaluator's own stderr is not averaged
+    assert len(stats) == 3 * 2 * 2 and "stderr" not in set(stats.metric)
     row = stats[(stats.metric == "accuracy") & (stats.n_epochs == 3) & (stats.limit == 2)].iloc[0]
     values = [accuracy_for(3, s) for s in (0, 1, 2)]
     ref = describe(values)
@@ -115,6 +116,23 @@ def test_summarize_across_replicates(epochs_sweep):
     # Plain-python rows give the same numbers (used by the CLI without pandas).
     plain = summarize_rows(collate_rows(epochs_sweep))
     assert len(plain) == len(stats)
+
+
+def test_proportion_intervals_stay_within_0_and_1():
+    rows = [
+        {
+            "n_epochs": 12,
+            "replicate": r,
+            "task": "t",
+            "scorer": "s",
+            "metric": "accuracy",
+            "value": v,
+        }
+        for r, v in enumerate([1.0, 1.0, 0.95])
+    ]
+    [row] = summarize_rows(rows)
+    assert row["mean"] == pytest.approx(0.9833333) and row["ci_high"] == 1.0
+    assert describe([1.0, 1.0, 0.95])["ci_high"] > 1.0  # what the raw t-interval says
 
 
 def test_a_swept_seed_is_a_replicate_axis(sweep_env):

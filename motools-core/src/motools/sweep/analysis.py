@@ -103,7 +103,9 @@ def summarize_rows(
 
     Adds ``n``, ``mean``, ``std``, ``sem``, ``ci_low`` and ``ci_high`` (a Student-t
     interval at ``confidence``).  ``over`` names the columns averaged over (default:
-    :func:`replicate_axes`).
+    :func:`replicate_axes`).  Evaluators' own ``stderr`` rows are left out (a standard
+    error is not a quantity to average across replicates), and the interval of a metric
+    whose values all lie in [0, 1] (a proportion such as accuracy) is clipped to [0, 1].
     """
     if not rows:
         return []
@@ -117,10 +119,17 @@ def summarize_rows(
     ]
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for r in rows:
+        if r.get("metric") == "stderr":
+            continue
         groups.setdefault(tuple(r.get(c) for c in by), []).append(r.get("value"))
     out = []
     for key, values in groups.items():
         stats = describe(values, confidence)
+        nums = [v for v in values if isinstance(v, int | float)]
+        if nums and all(0.0 <= v <= 1.0 for v in nums):
+            for k, bound in (("ci_low", max), ("ci_high", min)):
+                if isinstance(stats.get(k), float):
+                    stats[k] = bound(stats[k], 0.0 if k == "ci_low" else 1.0)
         out.append({**dict(zip(by, key, strict=True)), **stats})
     return out
 
