@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from motools.errors import UserError
 from motools.sweep.definition import RESERVED_COLUMNS
 from motools.sweep.result import SweepResult
-from motools.sweep.stats import describe
+from motools.sweep.stats import clip_to_unit_interval, describe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,12 +124,7 @@ def summarize_rows(
         groups.setdefault(tuple(r.get(c) for c in by), []).append(r.get("value"))
     out = []
     for key, values in groups.items():
-        stats = describe(values, confidence)
-        nums = [v for v in values if isinstance(v, int | float)]
-        if nums and all(0.0 <= v <= 1.0 for v in nums):
-            for k, bound in (("ci_low", max), ("ci_high", min)):
-                if isinstance(stats.get(k), float):
-                    stats[k] = bound(stats[k], 0.0 if k == "ci_low" else 1.0)
+        stats = clip_to_unit_interval(describe(values, confidence), values)
         out.append({**dict(zip(by, key, strict=True)), **stats})
     return out
 

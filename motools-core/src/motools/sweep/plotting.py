@@ -17,7 +17,7 @@ from typing import Any
 from motools.errors import UserError
 from motools.sweep.analysis import ROW_KEYS, collate_rows, param_columns, replicate_axes
 from motools.sweep.result import SweepResult
-from motools.sweep.stats import describe
+from motools.sweep.stats import clip_to_unit_interval, describe
 
 ERRORS = {
     "ci95": "95% CI (Student t)",
@@ -59,12 +59,13 @@ def _is_number(v: Any) -> bool:
     )
 
 
-def _bar(stats: dict[str, Any], error: str) -> float:
+def _bar(stats: dict[str, Any], error: str) -> tuple[float, float]:
+    """(below, above) the mean; confidence intervals may be asymmetric once clipped."""
     if error == "ci95":
-        return float(stats["mean"] - stats["ci_low"])
+        return float(stats["mean"] - stats["ci_low"]), float(stats["ci_high"] - stats["mean"])
     if error in ("sem", "std"):
-        return float(stats[error])
-    return float("nan")
+        return float(stats[error]), float(stats[error])
+    return float("nan"), float("nan")
 
 
 def plot_metric(
@@ -165,14 +166,17 @@ def plot_metric(
     for s, (name, by_x) in enumerate(groups.items()):
         off = (s - (len(groups) - 1) / 2) * dodge
         keys = sorted(by_x, key=lambda v: pos[v])
-        stats = [describe(by_x[k]) for k in keys]
+        stats = [clip_to_unit_interval(describe(by_x[k]), by_x[k]) for k in keys]
         px = [pos[k] + off for k in keys]
         means = [st["mean"] for st in stats]
         bars = [_bar(st, error) for st in stats]
         ax.errorbar(
             px,
             means,
-            yerr=[0.0 if math.isnan(b) else b for b in bars],
+            yerr=[
+                [0.0 if math.isnan(b[0]) else b[0] for b in bars],
+                [0.0 if math.isnan(b[1]) else b[1] for b in bars],
+            ],
             color=colors[s],
             capsize=4,
             linewidth=1.6,

@@ -110,3 +110,19 @@ def describe(values: Iterable[Any], confidence: float = 0.95) -> dict[str, Any]:
         "ci_low": mean - half,
         "ci_high": mean + half,
     }
+
+
+def clip_to_unit_interval(stats: dict[str, Any], values: Iterable[Any]) -> dict[str, Any]:
+    """Clip ``ci_low``/``ci_high`` to [0, 1] when every value lies in [0, 1].
+
+    A t interval is symmetric, so for a proportion (accuracy) near 0 or 1 it would reach
+    impossible values.
+    """
+    nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if nums and all(0.0 <= v <= 1.0 for v in nums):
+        stats = dict(stats)
+        if isinstance(stats.get("ci_low"), float) and stats["ci_low"] == stats["ci_low"]:
+            stats["ci_low"] = max(stats["ci_low"], 0.0)
+        if isinstance(stats.get("ci_high"), float) and stats["ci_high"] == stats["ci_high"]:
+            stats["ci_high"] = min(stats["ci_high"], 1.0)
+    return stats
