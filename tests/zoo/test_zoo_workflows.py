@@ -98,6 +98,11 @@ def test_train_and_evaluate_with_baseline_then_evaluate_only(store, plugins):
         train_and_evaluate_workflow, input_atoms={}, config=config, user="alice", store=store
     )
     assert [s.status for s in again.step_states] == ["cached"] * 6
+    # new hyperparameters retrain and re-evaluate the fine-tune, but not the base model
+    retrain = config.model_copy(deep=True)
+    retrain.submit_training.hyperparameters = {"n_epochs": 2}
+    plan = plan_workflow(train_and_evaluate_workflow, {}, retrain, store=store)
+    assert [p["status"] for p in plan] == ["cached"] + ["will run"] * 3 + ["cached"] * 2
     assert again.outputs == result.outputs and len(test_backend.SUBMITTED) == submitted
 
     # evaluate_only: the fine-tune by atom id (same atom out), and a model named by string

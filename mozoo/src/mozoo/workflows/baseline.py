@@ -1,8 +1,10 @@
 """Baseline steps: the untrained base model as a model atom, and its evaluation.
 
-``prepare_base_model`` reads the training job (which names the backend and the base
-model) and asks that backend for the untrained base model
-(:meth:`motools.backends.TrainingBackend.base_model_info`).  ``evaluate_base_model``
+``prepare_base_model`` asks the training backend for the untrained base model
+(:meth:`motools.backends.TrainingBackend.base_model_info`).  It takes the base model,
+backend and options from ``submit_training``'s config (the workflow config fills them
+in), not from the training job: so it does not wait for, or re-run with, the training,
+and changing hyperparameters leaves the baseline a cache hit.  ``evaluate_base_model``
 runs the same evaluation step as ``evaluate_model`` on it, so the fine-tune and its
 base are measured side by side in one run.
 """
@@ -14,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
 from motools.backends import TrainingBackend, get_training_backend
 from motools.errors import ConfigError, StepFailed
@@ -23,36 +25,39 @@ from motools.workflow.config import redact
 
 
 class PrepareBaseModelConfig(StepConfig):
-    """Config of ``prepare_base_model``: backend options passed to ``base_model_info``."""
+    """Config of ``prepare_base_model``: the base model, its training backend and the
+    backend options; ``train_and_evaluate`` fills each one left out from
+    ``submit_training``."""
 
-    options: dict[str, Any] = Field(
-        default_factory=dict, description="backend options, e.g. device"
+    model: str | None = Field(default=None, description="default: submit_training.model")
+    backend_name: str | None = Field(
+        default=None, description="default: submit_training.backend_name"
     )
-    # Set by the workflow config (not part of the cache key) so that a backend without
-    # base models is reported before anything runs.
-    _training_backend: str | None = PrivateAttr(default=None)
+    options: dict[str, Any] | None = Field(
+        default=None, description="backend options (default: submit_training.options)"
+    )
 
     def validate_for_run(self) -> None:
-        if self._training_backend is None:
-            return
-        backend = get_training_backend(self._training_backend)
+        if self.backend_name is None or self.model is None:
+            raise ConfigError("prepare_base_model: model and backend_name are required")
+        backend = get_training_backend(self.backend_name)
         if type(backend).base_model_info is TrainingBackend.base_model_info:
             raise ConfigError(
-                f"training backend {self._training_backend!r} cannot describe base models, so "
+                f"training backend {self.backend_name!r} cannot describe base models, so "
                 "the baseline steps cannot run; remove prepare_base_model/evaluate_base_model "
                 "and evaluate the base model with the evaluate_only workflow instead"
             )
 
 
-def _base_model_info(job: Any, options: dict[str, Any], store: Any) -> Any:
-    backend = get_training_backend(job.backend)
+def _base_model_info(backend_name: str, model: str, options: dict[str, Any], store: Any) -> Any:
+    backend = get_training_backend(backend_name)
     try:
-        return backend.base_model_info(job.base_model, options, store)
+        return backend.base_model_info(model, options, store)
     except NotImplementedError:
         raise StepFailed(
             "prepare_base_model",
-            f"training backend {job.backend!r} cannot describe its base model "
-            f"{job.base_model!r}; evaluate it with the evaluate_only workflow instead "
+            f"training backend {backend_name!r} cannot describe its base model "
+            f"{model!r}; evaluate it with the evaluate_only workflow instead "
             "(PrepareModelConfig(model=<Inspect model string>))",
         ) from None
 
@@ -60,16 +65,13 @@ def _base_model_info(job: Any, options: dict[str, Any], store: Any) -> Any:
 async def prepare_base_model(
     config: PrepareBaseModelConfig, input_atoms: dict[str, Any], temp_workspace: Path
 ) -> list[AtomConstructor]:
-    """The untrained base model of the training job input; output: ``base_model``."""
-    jobs = [a for a in input_atoms.values() if a.type == "training_job"]
-    if len(jobs) != 1:
-        raise StepFailed(
-            "prepare_base_model", f"expected one training_job input, got {list(input_atoms)}"
-        )
-    job = jobs[0]
+    """The untrained base model named in the config; output: ``base_model``."""
     ctx = current_step()
-    store = ctx.store if ctx is not None else job.store
-    info = await asyncio.to_thread(_base_model_info, job, dict(config.options), store)
+    if ctx is None or config.model is None or config.backend_name is None:
+        raise StepFailed("prepare_base_model", "needs a workflow run, a model and a backend")
+    info = await asyncio.to_thread(
+        _base_model_info, config.backend_name, config.model, dict(config.options or {}), ctx.store
+    )
     meta = {
         "provider": info.provider,
         "model_id": info.model_id,

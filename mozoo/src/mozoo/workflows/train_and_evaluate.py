@@ -6,7 +6,7 @@ Steps and the atoms they pass (resolved by name)::
     submit_training      prepared_dataset -> job (training_job)
     wait_for_training    job -> model (model)
     evaluate_model       model -> eval_results (eval)
-    prepare_base_model   job -> base_model (model)            optional
+    prepare_base_model   -> base_model (model), from submit_training's model   optional
     evaluate_base_model  base_model -> base_eval_results (eval)  optional
 
 The two baseline steps run when their config is given: the untrained base model is
@@ -67,9 +67,17 @@ class TrainAndEvaluateConfig(WorkflowConfig):
         return data
 
     @model_validator(mode="after")
-    def _tell_base_model_step_the_backend(self) -> TrainAndEvaluateConfig:
-        if self.prepare_base_model is not None:
-            self.prepare_base_model._training_backend = self.submit_training.backend_name
+    def _base_model_defaults_from_training(self) -> TrainAndEvaluateConfig:
+        base = self.prepare_base_model
+        if base is not None:
+            train = self.submit_training
+            # object.__setattr__: no re-validation of the whole config on each assignment
+            if base.model is None:
+                object.__setattr__(base, "model", train.model)
+            if base.backend_name is None:
+                object.__setattr__(base, "backend_name", train.backend_name)
+            if base.options is None:
+                object.__setattr__(base, "options", dict(train.options))
         return self
 
 
@@ -92,7 +100,7 @@ train_and_evaluate_workflow = Workflow(
         Step(
             "prepare_base_model",
             prepare_base_model,
-            {"job": "training_job"},
+            {},
             {"base_model": "model"},
             PrepareBaseModelConfig,
             version="1",
