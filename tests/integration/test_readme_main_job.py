@@ -1,8 +1,9 @@
 """The README's main job, as a newcomer runs it, with the ``tiny`` base model so CI stays fast.
 
 `motools workflow run train_and_evaluate --config examples/hello_world.yaml` in a real
-subprocess with every installed plugin (no plugin isolation: this is the product as
-shipped), offline, in a temp store.  Only the base model and its hyperparameters are
+subprocess with the workspace's own plugins loaded from their entry points (the product
+as shipped; third-party plugins that happen to be installed stay out), offline, in a
+temp store.  Only the base model and its hyperparameters are
 overridden; the real job uses SmolLM2-135M-Instruct (see bench/bench_hf_smollm2.py).
 """
 
@@ -25,7 +26,8 @@ TINY = [
 
 
 def _run(home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MOTOOLS_LOAD_PLUGINS"}
+    env = dict(os.environ)
+    env["MOTOOLS_LOAD_PLUGINS"] = "motools-hf,motools-inspect,motools-openai,mozoo"
     env["MOTOOLS_HOME"] = str(home)
     cmd = [
         MOTOOLS,
