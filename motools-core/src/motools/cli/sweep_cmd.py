@@ -107,12 +107,20 @@ def plan(
     user: Annotated[
         str | None, typer.Option("--user", help="User (the sweep id depends on it).")
     ] = None,
+    prepare: Annotated[
+        bool,
+        typer.Option(
+            "--prepare/--no-prepare",
+            help="Prepare the datasets (cheap, cached for the run) so that training costs "
+            "can be estimated; nothing paid runs either way.",
+        ),
+    ] = True,
 ) -> None:
     """Validate every point and show what would run: cached / in flight / will run, and estimated cost."""
     from motools.cli.output import info, print_json, table
     from motools.sweep import load_sweep_file, plan_sweep
 
-    result = plan_sweep(load_sweep_file(file), user=user)
+    result = plan_sweep(load_sweep_file(file), user=user, prepare=prepare)
     if json_:
         print_json(result)
         return
@@ -143,8 +151,14 @@ def plan(
     )
     t = result["totals"]
     cost = f"${t['estimated_cost_usd']:.4f}" + (
-        " + unknown (needs the dataset prepared first)" if t["cost_unknown"] else ""
+        " + unknown (needs the dataset prepared first: drop --no-prepare)"
+        if t["cost_unknown"]
+        else ""
     )
+    if t.get("steps_prepared"):
+        info(
+            f"prepared {t['steps_prepared']} dataset step(s) to estimate costs (cached for the run)"
+        )
     info(
         f"{t['points']} point(s): {t['cached']} cached, {t['in_flight']} in flight, {t['will_run']} will run; "
         f"{t['steps_to_run']} step(s) to run; estimated cost {cost}. All points are valid."

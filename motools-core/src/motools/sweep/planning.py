@@ -195,12 +195,18 @@ def _is_training(workflow: Workflow, step_name: str) -> bool:
 
 
 def plan_sweep(
-    defn: SweepDefinition, *, store: ContentStore | None = None, user: str | None = None
+    defn: SweepDefinition,
+    *,
+    store: ContentStore | None = None,
+    user: str | None = None,
+    prepare: bool = False,
 ) -> dict[str, Any]:
-    """Validate every point and say what a run would do, without running anything.
+    """Validate every point and say what a run would do, without running anything paid.
 
-    Returns ``{"sweep_id", "workflow", "param_names", "points": [...], "totals": {...}}``
-    where each point is as in :func:`plan_points`.
+    With ``prepare`` the workflow's ``cheap`` steps (dataset preparation) are run ahead,
+    once per distinct config, so that training costs can be estimated; they are cached
+    for the run.  Returns ``{"sweep_id", "workflow", "param_names", "points": [...],
+    "totals": {...}}`` where each point is as in :func:`plan_points`.
     """
     from motools.atoms.ids import validate_user
     from motools.settings import default_user
@@ -209,6 +215,12 @@ def plan_sweep(
     st = store or get_store()
     user = validate_user(user or default_user())
     prep = prepare_sweep(defn, st)
+    prepared = 0
+    if prepare:
+        from motools.workflow.engine import run_cheap_steps
+
+        for p, cfg in zip(prep.points, prep.configs, strict=True):
+            prepared += len(run_cheap_steps(prep.workflow, p.input_atoms, cfg, store=st, user=user))
     points = plan_points(prep, st)
     totals = {
         "points": len(points),
@@ -218,6 +230,7 @@ def plan_sweep(
         "steps_to_run": sum(p["new_steps"] for p in points),
         "estimated_cost_usd": round(sum(p["estimated_cost_usd"] for p in points), 6),
         "cost_unknown": any(p["cost_unknown"] for p in points),
+        "steps_prepared": prepared,
     }
     return {
         "sweep_id": defn.sweep_id(user),

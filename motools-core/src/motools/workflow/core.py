@@ -38,7 +38,9 @@ class Step:
     (e.g. a backend's endpoint); ``cache_config`` chooses which part of the step's config
     counts for the cache key (default: all of it; ``submit_training`` leaves out options
     that do not change what is trained, such as thread counts or a price override, so
-    that changing them never pays for a job twice).  An ``optional`` step is skipped when its config field
+    that changing them never pays for a job twice).  A ``cheap`` step (deterministic,
+    free, quick: dataset preparation) may be run ahead by a planner so that the cost of
+    later steps can be estimated.  An ``optional`` step is skipped when its config field
     is ``None`` (e.g. a baseline evaluation that is off by default); steps that need its
     outputs are skipped too.
     """
@@ -53,6 +55,7 @@ class Step:
     cache_identity: Callable[[Any], dict[str, Any]] | None = None
     optional: bool = False
     cache_config: Callable[[Any], Any] | None = None
+    cheap: bool = False
 
     @property
     def identity(self) -> str:

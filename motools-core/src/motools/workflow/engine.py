@@ -574,3 +574,52 @@ def plan_workflow(
             known[step.name] = None
         plan.append(entry)
     return plan
+
+
+def run_cheap_steps(
+    workflow: Workflow,
+    input_atoms: dict[str, str] | None,
+    config: Any,
+    *,
+    store: ContentStore | str | Path | None = None,
+    user: str | None = None,
+) -> list[str]:
+    """Run (or find cached) the ``cheap`` steps that need no other step's output.
+
+    Planners call this to price later steps (a training estimate needs the prepared
+    dataset); the results land in the step cache exactly as a real run would leave them,
+    so the run that follows reuses them.  Returns the names of the steps that executed.
+    """
+    from pydantic import create_model
+
+    from motools.workflow.config import WorkflowConfig
+
+    st_store = store if isinstance(store, ContentStore) else get_store(store)
+    cfg = coerce_config(workflow, config)
+    inputs = dict(input_atoms or {})
+    deps = workflow.dependencies()
+    executed = []
+    for step in workflow.steps:
+        step_cfg = getattr(cfg, step.name, None)
+        if not step.cheap or step_cfg is None or any(deps[step.name].values()):
+            continue
+        fields: dict[str, Any] = {step.name: (type(step_cfg), ...)}
+        make: Any = create_model  # its overloads cannot type a dynamic field mapping
+        sub_cfg: Any = make(f"{step.name}_plan_config", __base__=WorkflowConfig, **fields)
+        sub = Workflow(
+            f"{workflow.name}:{step.name}",
+            {n: workflow.input_atom_types[n] for n in step.input_atom_types},
+            [step],
+            sub_cfg,
+            description=f"{step.name} of {workflow.name}, run ahead by a planner",
+        )
+        state = run_workflow(
+            sub,
+            {n: inputs[n] for n in step.input_atom_types if n in inputs},
+            sub_cfg(**{step.name: step_cfg}),
+            user,
+            store=st_store,
+        )
+        if not state.step_states[0].cached:
+            executed.append(step.name)
+    return executed

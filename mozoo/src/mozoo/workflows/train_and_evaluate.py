@@ -93,6 +93,7 @@ train_and_evaluate_workflow = Workflow(
             PrepareDatasetConfig,
             version="1",
             description="call the dataset loader and store its rows as a dataset atom",
+            cheap=True,
         ),
         submit_training_step(),
         wait_for_training_step(),
