@@ -18,7 +18,10 @@ def info(msg: str) -> None:
 
 
 def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
-    """A rich table on stdout (plain when not a terminal)."""
+    """A rich table on stdout (plain when not a terminal); a note on stderr when empty."""
+    if not rows:
+        print(f"(nothing to show{': ' + title if title else ''})", file=sys.stderr)
+        return
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
