@@ -152,3 +152,45 @@ def test_the_dataset_file_is_canonical_jsonl(store):
     lines = Path(atom.jsonl_path).read_text().splitlines()
     assert [json.loads(line) for line in lines] == atom.rows()
     assert lines[0] == json.dumps(atom.rows()[0], ensure_ascii=False, sort_keys=True)
+
+
+def test_editing_a_loaders_file_argument_or_source_prepares_the_dataset_again(
+    store, plugins, tmp_path, monkeypatch
+):
+    """What a loader's name and arguments do not show still reaches the cache key."""
+    import sys
+
+    from motools.workflow import plan_workflow
+    from mozoo.workflows.train_and_evaluate import train_and_evaluate_workflow as wf
+
+    plugins("tests.support.test_backend", "tests.support.core_plugin")
+    data = tmp_path / "mine.jsonl"
+    row = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "A"}]}
+    data.write_text(json.dumps(row) + "\n")
+    mod = tmp_path / "my_loaders.py"
+    mod.write_text("def load(path, sample_size=None, seed=0, cache_dir=None):\n    return path\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = {
+        "prepare_dataset": {
+            "dataset_loader": "my_loaders:load",
+            "loader_kwargs": {"path": str(data)},
+        },
+        "submit_training": {"model": "m", "backend_name": "test"},
+        "wait_for_training": {"poll_interval": 0.01},
+        "evaluate_model": {"eval_task": "t", "backend_name": "core_eval"},
+    }
+    run_workflow(wf, {}, config, user="alice", store=store)
+    assert plan_workflow(wf, {}, config, store=store)[0]["status"] == "cached"
+
+    data.write_text(
+        json.dumps({**row, "messages": [row["messages"][0], {"role": "assistant", "content": "B"}]})
+        + "\n"
+    )
+    step = plan_workflow(wf, {}, config, store=store)[0]
+    assert step["status"] == "will run" and "files.path" in step["reason"], step
+
+    run_workflow(wf, {}, config, user="alice", store=store)
+    mod.write_text(mod.read_text() + "# edited\n")
+    sys.modules.pop("my_loaders", None)
+    step = plan_workflow(wf, {}, config, store=store)[0]
+    assert step["status"] == "will run" and "loader_source" in step["reason"], step

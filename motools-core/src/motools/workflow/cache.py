@@ -190,7 +190,10 @@ def explain_miss(parts: dict[str, Any], previous: CacheEntry | None) -> str:
     if ch_inputs:
         reasons.append("input atom changed: " + ", ".join(ch_inputs))
     if old.get("extra") != parts.get("extra"):
-        reasons.append("backend identity changed")
+        # the step's declared identity: a backend endpoint, a base model's or a local
+        # file's content, a loader's source
+        keys = [c.split(" (")[0] for c in _diff(old.get("extra"), parts.get("extra"), "")]
+        reasons.append("identity changed: " + ", ".join(keys) if keys else "identity changed")
     if old.get("outputs") != parts.get("outputs"):
         reasons.append("declared outputs changed")
     return "; ".join(reasons) or "cache entry missing or its outputs are gone"

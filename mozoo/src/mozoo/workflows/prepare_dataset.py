@@ -9,6 +9,11 @@ the row number) and written as JSONL.
 The atom's metadata records the loader and its keyword arguments with defaults filled
 in, minus ``cache_dir``: the same data gives the same atom wherever it is cached, and a
 changed ``sample_size`` or ``seed`` gives a new atom (so training re-runs).
+
+The step's cache key also covers what a loader's name and arguments do not show
+(:func:`loader_fingerprint`): the source of a loader that lives outside the installed
+packages (your own ``my_loaders.py``: edit it and the dataset is prepared again), and
+the content of every loader argument that names an existing local file.
 """
 
 from __future__ import annotations
@@ -175,3 +180,54 @@ async def prepare_dataset(
     if ctx is not None:
         ctx.record(num_rows=n)
     return [AtomConstructor(name="prepared_dataset", path=out, type="dataset", metadata=meta)]
+
+
+_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _digest(path: Path) -> str:
+    """sha256 (16 hex) of a file, memoised by (path, size, mtime)."""
+    from motools.store.hashing import hash_file
+
+    st = path.stat()
+    memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if memo not in _FILE_DIGESTS:
+        _FILE_DIGESTS[memo] = hash_file(path)[0][:16]
+    return _FILE_DIGESTS[memo]
+
+
+def loader_fingerprint(config: PrepareDatasetConfig) -> dict[str, Any]:
+    """Cache-key material beyond the loader's name and arguments.
+
+    - ``loader_source``: the digest of the loader's module file when it is not part of an
+      installed distribution (installed packages change with their version, which is
+      recorded in provenance; a user's own module changes whenever it is edited);
+    - ``files``: the digest of each loader argument that names an existing local file.
+    """
+    import sysconfig
+
+    out: dict[str, Any] = {}
+    module_name = config.dataset_loader.partition(":")[0]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return out  # validation reports it
+    source = getattr(module, "__file__", None)
+    installed = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    if source and not any(str(Path(source).resolve()).startswith(p) for p in installed):
+        src = Path(source)
+        if src.is_file() and not str(src).startswith(str(Path(__file__).resolve().parents[1])):
+            out["loader_source"] = _digest(src)
+    files = {}
+    for key, value in sorted(config.loader_kwargs.items()):
+        if key in LOCATION_KWARGS or not isinstance(value, str) or len(value) > 4096:
+            continue
+        candidate = Path(value).expanduser()
+        try:
+            if candidate.is_file():
+                files[key] = _digest(candidate)
+        except OSError:
+            continue
+    if files:
+        out["files"] = files
+    return out

@@ -35,7 +35,11 @@ from motools.workflow.training_steps import (
     wait_for_training_step,
 )
 from mozoo.workflows.baseline import PrepareBaseModelConfig, prepare_base_model
-from mozoo.workflows.prepare_dataset import PrepareDatasetConfig, prepare_dataset
+from mozoo.workflows.prepare_dataset import (
+    PrepareDatasetConfig,
+    loader_fingerprint,
+    prepare_dataset,
+)
 
 
 class EvaluateModelConfig(EvaluateConfig):
@@ -94,6 +98,7 @@ train_and_evaluate_workflow = Workflow(
             version="1",
             description="call the dataset loader and store its rows as a dataset atom",
             cheap=True,
+            cache_identity=loader_fingerprint,
         ),
         submit_training_step(),
         wait_for_training_step(),
