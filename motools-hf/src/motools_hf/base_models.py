@@ -10,7 +10,6 @@ converting GGUF files (including the built-in ``smollm2-135m-instruct``) and bui
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from motools.errors import UserError
+from motools.store.hashing import file_fingerprint
 
 SMOLLM2 = "smollm2-135m-instruct"
 TINY = "tiny"
@@ -105,7 +105,7 @@ def resolve_model_dir(model: str, store_root: Path) -> Path:
     if ref.kind == "gguf":
         assert ref.path is not None
         return _cached(
-            store_root, f"gguf-{_file_digest(ref.path)}", lambda d: convert_gguf(ref.path, d)
+            store_root, f"gguf-{file_fingerprint(ref.path)}", lambda d: convert_gguf(ref.path, d)
         )  # type: ignore[arg-type]
     if model == TINY:
         from motools_hf.tiny import build_tiny
@@ -129,30 +129,18 @@ def model_fingerprint(model: str) -> str | None:
     ref = check_model_ref(model)
     if ref.path is None:
         return None
-    st = ref.path.stat()
-    memo = (str(ref.path), st.st_size, st.st_mtime_ns)
-    if ref.kind == "hf_dir":
-        # a directory's mtime does not change when a file in it is rewritten in place
-        files = sorted(p for p in ref.path.rglob("*") if p.is_file())
-        memo = (
-            str(ref.path),
-            sum(p.stat().st_size for p in files),
-            max((p.stat().st_mtime_ns for p in files), default=0),
-        )
+    if ref.kind != "hf_dir":
+        return file_fingerprint(ref.path)
+    # a directory's mtime does not change when a file in it is rewritten in place
+    files = sorted(p for p in ref.path.rglob("*") if p.is_file())
+    memo = (
+        str(ref.path),
+        sum(p.stat().st_size for p in files),
+        max((p.stat().st_mtime_ns for p in files), default=0),
+    )
     if memo not in _FINGERPRINTS:
-        if ref.kind == "hf_dir":
-            _FINGERPRINTS[memo] = hash_tree(ref.path)[0][:16]
-        else:
-            _FINGERPRINTS[memo] = _file_digest(ref.path)
+        _FINGERPRINTS[memo] = hash_tree(ref.path)[0][:16]
     return _FINGERPRINTS[memo]
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:16]
 
 
 def _cached(store_root: Path, name: str, build: object) -> Path:

@@ -14,7 +14,6 @@ job again before every retry.  The job id is recorded the moment it is known.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 from motools.errors import UserError
 from motools.store.content_store import utcnow
+from motools.store.hashing import hash_file
 from motools_openai.errors import ProviderUnavailable, TransientProviderError, translate
 from motools_openai.options import Endpoint
 
@@ -51,15 +51,6 @@ _DATA_POLICY_WORDS = (
 Progress = Callable[[str], None]
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of the file at ``path`` (streamed)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def job_suffix(suffix: str | None, key: str) -> str:
     """A readable model-name suffix: the user's suffix (or ``motools``) plus the key's first 8 chars."""
     base = re.sub(r"[^A-Za-z0-9_-]+", "-", suffix or "motools").strip("-") or "motools"
@@ -75,7 +66,7 @@ def upload_once(
     """
     import openai
 
-    sha = file_sha256(path)
+    sha = hash_file(path)[0]
     kv_key = f"{endpoint.kv_prefix}|{sha}"
     known = store.kv_get(FILES_NS, kv_key)
     if known:

@@ -25,6 +25,22 @@ def hash_file(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_fingerprint(path: Path) -> str:
+    """sha256 (16 hex digits) of a file, memoised per (path, size, mtime) in this process.
+
+    For cache keys that must follow a local file's content (a base model, a loader's
+    data file) without re-reading it on every plan.
+    """
+    st = path.stat()
+    memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if memo not in _FINGERPRINTS:
+        _FINGERPRINTS[memo] = hash_file(path)[0][:16]
+    return _FINGERPRINTS[memo]
+
+
 def copy_and_hash(src: Path, dst: Path) -> tuple[str, int]:
     """Copy ``src`` to ``dst`` (fsynced) hashing in the same pass; return (sha256, size)."""
     h = hashlib.sha256()

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from motools.errors import UserError
+from motools.store.hashing import hash_file
 from mozoo.catalog import RemoteFile, ZooDatasetInfo
 
 DOWNLOAD_TIMEOUT_S = float(os.environ.get("MOZOO_DOWNLOAD_TIMEOUT", "60"))
@@ -67,14 +68,6 @@ def resolve_url(info: ZooDatasetInfo, variant: str, spec: RemoteFile) -> tuple[s
     if base:
         return f"{base.rstrip('/')}/{info.name}/{spec.filename}", False
     return spec.url, True
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _now() -> str:
@@ -148,7 +141,7 @@ def fetch(
 def _verify_cached(
     info: ZooDatasetInfo, variant: str, spec: RemoteFile, path: Path, record: dict[str, Any] | None
 ) -> CachedFile:
-    sha = sha256_of(path)
+    sha = hash_file(path)[0]
     size = path.stat().st_size
     if record is None:
         # Placed by hand without `motools zoo import`: accept it once, then guard it.
@@ -265,7 +258,7 @@ def import_file(
     src = Path(src).expanduser()
     if not src.is_file():
         raise UserError(f"{src}: no such file")
-    sha = sha256_of(src)
+    sha = hash_file(src)[0]
     size = src.stat().st_size
     _check_expected(info, spec, sha, size, str(src))
     if spec.format == "jsonl":
@@ -273,7 +266,7 @@ def import_file(
     path = cached_path(cache_dir, info, spec)
     old = read_record(path)
     if path.is_file() and not force:
-        current = sha256_of(path)
+        current = hash_file(path)[0]
         if current != sha:
             raise UserError(
                 f"dataset {info.name!r}: {path} already holds a different file (sha256 "

@@ -182,20 +182,6 @@ async def prepare_dataset(
     return [AtomConstructor(name="prepared_dataset", path=out, type="dataset", metadata=meta)]
 
 
-_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
-
-
-def _digest(path: Path) -> str:
-    """sha256 (16 hex) of a file, memoised by (path, size, mtime)."""
-    from motools.store.hashing import hash_file
-
-    st = path.stat()
-    memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if memo not in _FILE_DIGESTS:
-        _FILE_DIGESTS[memo] = hash_file(path)[0][:16]
-    return _FILE_DIGESTS[memo]
-
-
 def loader_fingerprint(config: PrepareDatasetConfig) -> dict[str, Any]:
     """Cache-key material beyond the loader's name and arguments.
 
@@ -205,6 +191,8 @@ def loader_fingerprint(config: PrepareDatasetConfig) -> dict[str, Any]:
     - ``files``: the digest of each loader argument that names an existing local file.
     """
     import sysconfig
+
+    from motools.store.hashing import file_fingerprint
 
     out: dict[str, Any] = {}
     module_name = config.dataset_loader.partition(":")[0]
@@ -217,7 +205,7 @@ def loader_fingerprint(config: PrepareDatasetConfig) -> dict[str, Any]:
     if source and not any(str(Path(source).resolve()).startswith(p) for p in installed):
         src = Path(source)
         if src.is_file() and not str(src).startswith(str(Path(__file__).resolve().parents[1])):
-            out["loader_source"] = _digest(src)
+            out["loader_source"] = file_fingerprint(src)
     files = {}
     for key, value in sorted(config.loader_kwargs.items()):
         if key in LOCATION_KWARGS or not isinstance(value, str) or len(value) > 4096:
@@ -225,7 +213,7 @@ def loader_fingerprint(config: PrepareDatasetConfig) -> dict[str, Any]:
         candidate = Path(value).expanduser()
         try:
             if candidate.is_file():
-                files[key] = _digest(candidate)
+                files[key] = file_fingerprint(candidate)
         except OSError:
             continue
     if files:
