@@ -45,3 +45,9 @@ def test_sweep_plan_prepares_the_dataset_to_estimate_training_cost(
     assert len(test_backend.SUBMITTED) == submitted, "planning never submits"
     # the prepared dataset is a cache hit for the run
     assert [s["status"] for s in priced["points"][0]["steps"]][0] == "cached"
+    # one run record for the one dataset prepared; planning again adds none
+    from motools.workflow.runs import list_runs
+
+    assert len(list_runs(store)) == 1
+    again = plan_sweep(load_sweep_file(path), store=store, user="alice", prepare=True)
+    assert again["totals"]["steps_prepared"] == 0 and len(list_runs(store)) == 1

@@ -613,13 +613,11 @@ def run_cheap_steps(
             sub_cfg,
             description=f"{step.name} of {workflow.name}, run ahead by a planner",
         )
-        state = run_workflow(
-            sub,
-            {n: inputs[n] for n in step.input_atom_types if n in inputs},
-            sub_cfg(**{step.name: step_cfg}),
-            user,
-            store=st_store,
-        )
-        if not state.step_states[0].cached:
-            executed.append(step.name)
+        sub_inputs = {n: inputs[n] for n in step.input_atom_types if n in inputs}
+        sub_config = sub_cfg(**{step.name: step_cfg})
+        # Already cached (the usual case across a sweep's points): no run, no run record.
+        if plan_workflow(sub, sub_inputs, sub_config, store=st_store)[0]["status"] == "cached":
+            continue
+        run_workflow(sub, sub_inputs, sub_config, user, store=st_store)
+        executed.append(step.name)
     return executed
