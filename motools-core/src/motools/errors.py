@@ -40,10 +40,6 @@ class InvalidAtomId(UserError):
     """An atom id that does not follow ``{type}-{user}-{hash}``."""
 
 
-class StoreCorrupted(MotoolsError):
-    """The store failed verification."""
-
-
 class StepFailed(MotoolsError):
     """A workflow step raised; carries the step name."""
 
