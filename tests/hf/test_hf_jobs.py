@@ -158,3 +158,48 @@ def test_cancel_before_and_during_training_then_resubmit_restarts(
         assert "cancelled" in str(e)
     else:
         raise AssertionError("result() of a cancelled job must fail")
+
+
+_HOLD_LOCK = """
+import fcntl, sys, time
+fd = open(sys.argv[1], "a+")
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_cancel_and_resubmit_while_a_process_is_starting_up(
+    hf: Any, store: Any, tmp_path: Path
+) -> None:
+    """The run lock is taken before the pid is recorded: a cancel in that window waits
+    for the pid, and a re-submit waits for the cancelled process to leave, then restarts."""
+    import subprocess
+    import sys
+
+    from motools_hf.jobs import is_running, update_status
+
+    ds = hello_dataset(store, tmp_path, n=16)
+    hp = hf.validate_hyperparameters({**LONG_HP, "n_epochs": 500})
+    handle = hf.submit(ds, "tiny", hp, None, "key-window", OPTS, store)
+    jobdir = store.root / "hf-jobs" / handle["job_id"]
+    hf.cancel(handle, store)
+    assert not is_running(jobdir)
+
+    # A stand-in for a process in the window: it holds the lock, has written no pid, and
+    # a cancel was requested; it exits after 1.5 s as a cancelled process would.
+    update_status(jobdir, pid=None)
+    (jobdir / "cancel_requested").touch()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(jobdir / "run.lock"), "1.5"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    assert is_running(jobdir)
+    # the re-submit must not adopt the leaving process: it waits, then really restarts
+    assert hf.submit(ds, "tiny", hp, None, "key-window", OPTS, store) == handle
+    holder.wait(timeout=10)
+    wait_until(lambda: _read_status(jobdir).get("step", 0) >= 3, 120, "the restarted job to train")
+    hf.cancel(handle, store)
+    assert hf.status(handle, store).status == "cancelled" and not is_running(jobdir)

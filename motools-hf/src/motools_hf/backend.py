@@ -110,6 +110,9 @@ class HFBackend(TrainingBackend):
         with submit_lock(store.root, job_id):
             if (jd / "spec.json").is_file():
                 st = read_status(jd)
+                if is_running(jd) and (jd / "cancel_requested").exists():
+                    # a cancelled process on its way out: let it go, then restart the job
+                    _wait_stopped(jd, 60.0)
                 if st.get("state") == "succeeded" or is_running(jd):
                     return handle
                 (jd / "cancel_requested").unlink(missing_ok=True)
@@ -119,6 +122,7 @@ class HFBackend(TrainingBackend):
                     jd,
                     event=f"restarting after {st.get('state', 'unknown')}; resumes from the last checkpoint",
                     state="queued",
+                    pid=None,  # the old process's pid may be reused: never signal it
                     error=None,
                     error_code=None,
                 )
@@ -169,7 +173,13 @@ class HFBackend(TrainingBackend):
                 return
             (jd / "cancel_requested").touch()
             for sig, wait_s in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 10.0)):
+                # The process takes its lock before it records its pid: wait for the pid
+                # rather than leave a starting process running unsignalled.
+                deadline = time.monotonic() + 30.0
                 pid = read_status(jd).get("pid")
+                while is_running(jd) and not pid and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    pid = read_status(jd).get("pid")
                 if not is_running(jd) or not pid:
                     break
                 try:
@@ -263,3 +273,10 @@ def _create_job_dir(jd: Path, spec: dict[str, Any], data: Path) -> None:
         os.rename(staging, jd)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _wait_stopped(jobdir: Path, timeout_s: float) -> None:
+    """Wait until no process holds the job's run lock (at most ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while is_running(jobdir) and time.monotonic() < deadline:
+        time.sleep(0.05)
